@@ -1,0 +1,35 @@
+// kai's normalized engine events: every engine's JSONL stream is parsed into these, and the
+// Linear progress reporter turns them into Agent Activities and the session plan.
+
+export type EngineEvent =
+  | { type: 'started'; resumeToken?: string }
+  | {
+      type: 'action';
+      /** Stable per action within a run: started/updated/completed of one tool call share it. */
+      id: string;
+      /** tool | command | file_change | web_search | mcp | other */
+      kind: string;
+      title: string;
+      detail?: string;
+      phase: 'started' | 'updated' | 'completed';
+      ok?: boolean;
+    }
+  | { type: 'thought'; text: string }
+  | { type: 'plan'; items: Array<{ content: string; status: 'pending' | 'inProgress' | 'completed' | 'canceled' }> }
+  | {
+      type: 'completed';
+      ok: boolean;
+      answer: string;
+      resumeToken?: string;
+      usage?: Record<string, unknown>;
+      error?: string;
+    };
+
+/** Where an engine run sends its progress. One per run; `close()` flushes what is pending. */
+export interface ProgressSink {
+  emit(event: EngineEvent): void;
+  close(): Promise<void>;
+}
+
+/** Creates the sink for one run (the Linear progress reporter in production). */
+export type ProgressSinkFactory = (run: { agentSessionId: string; issueId: string }) => ProgressSink;

@@ -1,0 +1,174 @@
+// Typed interfaces of every activity the session workflow calls. The workflow depends on
+// these only; each group is built by a factory `createXActivities(deps)` in its folder.
+import type {
+  Attachment,
+  ExternalUrl,
+  IssueContext,
+  PlanItem,
+} from '../workflows/types';
+
+// ---------------------------------------------------------------- Linear
+export interface AcknowledgeInput {
+  agentSessionId: string;
+  /** Client-chosen activity id (uuid4 from the workflow): retries never post twice. */
+  activityId: string;
+  body: string;
+  /** Set on the session alongside the acknowledgement (the Web UI link on the first one). */
+  externalUrls?: ExternalUrl[];
+}
+
+export interface UpdateSessionInput {
+  agentSessionId: string;
+  plan?: PlanItem[];
+  addedExternalUrls?: ExternalUrl[];
+}
+
+export interface PostFinalInput {
+  agentSessionId: string;
+  /** Id of the first part; further parts of a split message derive theirs from it. */
+  activityId: string;
+  kind: 'response' | 'error';
+  body: string;
+  /** Folded into the same session update when given (saves a request). */
+  plan?: PlanItem[];
+  addedExternalUrls?: ExternalUrl[];
+}
+
+export interface TransitionInput {
+  issueId: string;
+  /** `started`: move a not-yet-started issue to the team's first started state.
+   *  `success`: move it to the configured success state, else the first completed one. */
+  to: 'started' | 'success';
+}
+
+export interface TransitionResult {
+  changed: boolean;
+  from?: string;
+  to?: string;
+}
+
+export interface LinkPullRequestInput {
+  issueId: string;
+  agentSessionId: string;
+  url: string;
+  title: string;
+}
+
+export interface RecordOutcomeInput {
+  issue: IssueContext;
+  /** processed: work began; completed / failed: how the turn ended. */
+  outcome: 'processed' | 'completed' | 'failed';
+}
+
+export interface LinearActivities {
+  linearAcknowledge(input: AcknowledgeInput): Promise<void>;
+  linearLoadIssue(input: { issueId: string }): Promise<IssueContext>;
+  linearUpdateSession(input: UpdateSessionInput): Promise<void>;
+  linearPostFinal(input: PostFinalInput): Promise<void>;
+  linearTransitionIssue(input: TransitionInput): Promise<TransitionResult>;
+  linearLinkPullRequest(input: LinkPullRequestInput): Promise<void>;
+  /** Opt-in extras (auto labels, sub-issues, estimates); does nothing when all are disabled. */
+  linearRecordOutcome(input: RecordOutcomeInput): Promise<void>;
+}
+
+// ---------------------------------------------------------------- Engines
+export interface ResolveEngineInput {
+  issue: IssueContext;
+  /** The message that started this turn. */
+  body: string;
+  /** Linear's promptContext, when the event carried one. */
+  promptContext?: string;
+  /** True when this continues a conversation (a follow-up). */
+  followUp: boolean;
+  /** Paths of files saved for the engine, to mention in the prompt. */
+  files?: string[];
+}
+
+export interface EngineSelection {
+  engine: string;
+  model?: string;
+  reasoning?: string;
+  /** The prompt for the engine, directives stripped. */
+  prompt: string;
+}
+
+export interface EngineRunInput extends EngineSelection {
+  cwd: string;
+  resumeToken?: string;
+  agentSessionId: string;
+  issueId: string;
+  issueIdentifier: string;
+}
+
+export interface EngineRunResult {
+  ok: boolean;
+  answer: string;
+  resumeToken?: string;
+  error?: string;
+  usage?: Record<string, unknown>;
+}
+
+export interface EngineActivities {
+  engineResolve(input: ResolveEngineInput): Promise<EngineSelection>;
+  /** Long: streams progress straight to Linear, heartbeats, honours cancellation. */
+  engineRun(input: EngineRunInput): Promise<EngineRunResult>;
+}
+
+// ---------------------------------------------------------------- Git and GitHub
+export interface Workspace {
+  repoPath: string;
+  worktreePath: string;
+  branch: string;
+  baseBranch?: string;
+}
+
+export interface PublishInput {
+  issue: IssueContext;
+  workspace: Workspace;
+  /** What the engine said it did; summarised into the commit message and PR body. */
+  summary: string;
+}
+
+export interface PullRequestRef {
+  url: string;
+  number: number;
+  title: string;
+  /** False when an open PR for the branch was updated instead. */
+  created: boolean;
+}
+
+export interface PublishResult {
+  changed: boolean;
+  commitSha?: string;
+  pullRequest?: PullRequestRef;
+}
+
+export interface WorkspaceState {
+  uncommittedFiles: number;
+  unpushedCommits: number;
+}
+
+export interface GitActivities {
+  gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace>;
+  gitPublish(input: PublishInput): Promise<PublishResult>;
+  gitDescribe(input: { workspace: Workspace }): Promise<WorkspaceState>;
+  gitCleanup(input: { workspace: Workspace }): Promise<void>;
+}
+
+// ---------------------------------------------------------------- Files
+export interface FileCommandInput {
+  op: 'put' | 'get';
+  path: string;
+  attachments: Attachment[];
+  workspace: Workspace;
+  agentSessionId: string;
+}
+
+export interface FilesActivities {
+  /** Saves a prompt's attachments in the worktree; returns the saved paths (relative). */
+  filesDownloadAttachments(input: { attachments: Attachment[]; workspace: Workspace }): Promise<string[]>;
+  /** `/file put|get`: returns the reply to post. */
+  filesCommand(input: FileCommandInput): Promise<string>;
+}
+
+export type KaiActivities = LinearActivities & EngineActivities & GitActivities & FilesActivities;

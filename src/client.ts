@@ -1,0 +1,85 @@
+// How ingress (webhook, ingester) and the CLI reach the issue session workflows: one
+// signal-with-start per event, so the first event creates the workflow and later ones join it.
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { issueWorkflowId } from './names';
+import {
+  promptSignal,
+  resetSignal,
+  statusQuery,
+  stopSignal,
+  type PromptSignal,
+  type ResetSignal,
+  type StopSignal,
+} from './workflows/signals';
+import type { SessionInput } from './workflows/session';
+import type { SessionStatus } from './workflows/types';
+
+export type SessionSignal =
+  | { type: 'prompt'; issueId: string; payload: PromptSignal }
+  | { type: 'stop'; issueId: string; payload: StopSignal }
+  | { type: 'reset'; issueId: string; payload: ResetSignal };
+
+export interface SessionClientOptions {
+  taskQueue: string;
+  /** Options every new session workflow starts with (timeouts, Web UI link, ...). */
+  sessionOptions?: SessionInput['options'];
+}
+
+export class SessionClient {
+  constructor(
+    readonly client: Client,
+    private readonly opts: SessionClientOptions,
+  ) {}
+
+  /** Delivers one event to its issue's workflow, creating the workflow when needed.
+   *  Resolves once Temporal has durably accepted the signal. */
+  async send(event: SessionSignal): Promise<{ workflowId: string; runId: string }> {
+    const workflowId = issueWorkflowId(event.issueId);
+    const args: [SessionInput] = [{ issueId: event.issueId, options: this.opts.sessionOptions }];
+    const common = { workflowId, taskQueue: this.opts.taskQueue, args };
+    let handle;
+    switch (event.type) {
+      case 'prompt':
+        handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
+          ...common,
+          signal: promptSignal,
+          signalArgs: [event.payload],
+        });
+        break;
+      case 'stop':
+        handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
+          ...common,
+          signal: stopSignal,
+          signalArgs: [event.payload],
+        });
+        break;
+      case 'reset':
+        handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
+          ...common,
+          signal: resetSignal,
+          signalArgs: [event.payload],
+        });
+        break;
+    }
+    return { workflowId, runId: handle.signaledRunId };
+  }
+
+  /** Signals only if the issue already has a running workflow (comment follow-ups, issue
+   *  updates): returns false when there is none. */
+  async sendIfRunning(event: SessionSignal): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(issueWorkflowId(event.issueId));
+    try {
+      const desc = await handle.describe();
+      if (desc.status.name !== 'RUNNING') return false;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+    await this.send(event);
+    return true;
+  }
+
+  async status(issueId: string): Promise<SessionStatus> {
+    return this.client.workflow.getHandle(issueWorkflowId(issueId)).query(statusQuery);
+  }
+}

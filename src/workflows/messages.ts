@@ -1,0 +1,64 @@
+// Texts the workflow posts to Linear. Pure, so they are tested without a server.
+import { HELP_COMMANDS, HELP_DIRECTIVES } from './commands';
+import type { PublishResult, WorkspaceState } from '../activities/types';
+
+export function ackText(source: string | undefined, queuedBehind: boolean): string {
+  if (queuedBehind) return 'Got it. A run is in progress on this issue; this message is queued and runs next.';
+  if (source === 'created') return 'On it: reading the issue.';
+  return 'Got it: continuing.';
+}
+
+export function helpText(engine: string | undefined, model: string | undefined): string {
+  const rows = (list: ReadonlyArray<readonly [string, string]>) =>
+    list.map(([cmd, what]) => `| \`${cmd}\` | ${what} |`).join('\n');
+  return [
+    '**kai commands** (write them as a message or comment):',
+    '',
+    '| Command | Effect |',
+    '|---|---|',
+    rows(HELP_COMMANDS),
+    '',
+    '**Title directives and labels:**',
+    '',
+    '| Directive | Effect |',
+    '|---|---|',
+    rows(HELP_DIRECTIVES),
+    '',
+    `Current engine: \`${engine ?? 'default'}\`${model ? `, model \`${model}\`` : ''}.`,
+  ].join('\n');
+}
+
+export function finalText(answer: string, publish: PublishResult | undefined): string {
+  const parts = [answer.trim() || 'Done.'];
+  if (publish?.pullRequest) {
+    const verb = publish.pullRequest.created ? 'Opened' : 'Updated';
+    parts.push(`${verb} pull request: [${publish.pullRequest.title}](${publish.pullRequest.url})`);
+  } else if (publish && !publish.changed) {
+    parts.push('No files changed, so no pull request was opened.');
+  }
+  return parts.join('\n\n');
+}
+
+export function stoppedText(work: WorkspaceState | undefined, droppedNote: string, branch?: string): string {
+  const parts = ['Stopped: the run was cancelled and the engine process was ended.'];
+  if (!work) parts.push('No changes were made in the working tree yet.');
+  else if (work.uncommittedFiles === 0 && work.unpushedCommits === 0)
+    parts.push(`The working tree${branch ? ` on \`${branch}\`` : ''} has no uncommitted changes.`);
+  else
+    parts.push(
+      `The working tree${branch ? ` on \`${branch}\`` : ''} keeps ${work.uncommittedFiles} uncommitted file(s)` +
+        (work.unpushedCommits ? ` and ${work.unpushedCommits} unpushed commit(s)` : '') +
+        '; nothing was pushed. Send a message to continue from there.',
+    );
+  if (droppedNote) parts.push(droppedNote);
+  return parts.join(' ');
+}
+
+export const IDLE_STOP_TEXT = 'Nothing is running on this issue right now, so there is nothing to stop.';
+export const RESET_TEXT =
+  'Starting fresh: the conversation was cleared, and the next message begins a new one with the engine.';
+export const DROPPED_BY_STOP_TEXT = 'This message was dropped because the run on this issue was stopped.';
+
+export function errorText(step: string, message: string): string {
+  return `kai could not finish this run: ${step} failed: ${message}\n\nReply here to try again.`;
+}

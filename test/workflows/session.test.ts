@@ -1,0 +1,283 @@
+// The issue session workflow on a real Temporal dev server, with activities that record calls.
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { issueWorkflowId } from '../../src/names';
+import { statusQuery } from '../../src/workflows/signals';
+import type { SessionInput } from '../../src/workflows/session';
+import { FakeActivities, permanentError } from '../harness/fake-activities';
+import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
+import type { KaiWorkers } from '../../src/worker';
+import type { SessionClient } from '../../src/client';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await connectTestEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+interface Rig {
+  fakes: FakeActivities;
+  workers: KaiWorkers;
+  running: Promise<void>;
+  sessions: SessionClient;
+  issueId: string;
+  handle: WorkflowHandle;
+  prompt(body: string, extra?: Partial<{ deliveryId: string; agentSessionId: string; source: 'created' | 'prompted' | 'comment' }>): Promise<string>;
+  stop(agentSessionId?: string, deliveryId?: string): Promise<void>;
+  reset(agentSessionId?: string): Promise<void>;
+  finish(): Promise<void>;
+}
+
+async function rig(options?: SessionInput['options']): Promise<Rig> {
+  const taskQueue = uniqueTaskQueue('session');
+  const fakes = new FakeActivities();
+  const workers = await startTestWorkers(env, taskQueue, fakes.activities());
+  const running = workers.run();
+  const sessions = sessionClient(env, taskQueue, { webUiBaseUrl: 'http://localhost:8233', ...options });
+  const issueId = randomUUID();
+  fakes.issue = { ...fakes.issue, id: issueId };
+  const handle = env.client.workflow.getHandle(issueWorkflowId(issueId));
+  return {
+    fakes,
+    workers,
+    running,
+    sessions,
+    issueId,
+    handle,
+    async prompt(body, extra = {}) {
+      const deliveryId = extra.deliveryId ?? randomUUID();
+      await sessions.send({
+        type: 'prompt',
+        issueId,
+        payload: {
+          deliveryId,
+          agentSessionId: extra.agentSessionId ?? 'session-a',
+          body,
+          author: 'Ada',
+          receivedAt: new Date().toISOString(),
+          source: extra.source ?? 'created',
+        },
+      });
+      return deliveryId;
+    },
+    async stop(agentSessionId = 'session-a', deliveryId = randomUUID()) {
+      await sessions.send({ type: 'stop', issueId, payload: { deliveryId, agentSessionId } });
+    },
+    async reset(agentSessionId = 'session-a') {
+      await sessions.send({ type: 'reset', issueId, payload: { deliveryId: randomUUID(), agentSessionId } });
+    },
+    async finish() {
+      await handle.terminate('test over').catch(() => undefined);
+      workers.shutdown();
+      await running;
+    },
+  };
+}
+
+const finalsOf = (fakes: FakeActivities) => fakes.finals();
+
+test('a happy-path turn runs acknowledge, plan, worktree, engine, PR, transition and response in order', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('Add a greeting');
+    await waitFor('the final response', () => finalsOf(r.fakes).length === 1);
+    const order = r.fakes.names();
+    const firstIndex = (n: string) => order.indexOf(n);
+    expect(order[0]).toBe('linearAcknowledge');
+    const steps = [
+      'linearAcknowledge',
+      'linearLoadIssue',
+      'linearUpdateSession',
+      'linearTransitionIssue',
+      'gitPrepareWorktree',
+      'engineResolve',
+      'engineRun',
+      'gitPublish',
+      'linearLinkPullRequest',
+      'linearPostFinal',
+    ];
+    const positions = steps.map(firstIndex);
+    if (!positions.every((p) => p >= 0)) console.log(order, finalsOf(r.fakes));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    const transitions = r.fakes.named('linearTransitionIssue').map((c) => c.input.to);
+    expect(transitions).toEqual(['started', 'success']);
+    const [final] = finalsOf(r.fakes);
+    expect(final).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
+    expect(final!.body).toContain('Did: Add a greeting');
+    expect(final!.body).toContain('https://github.com/acme/app/pull/1');
+    const ack = r.fakes.named('linearAcknowledge')[0]!.input;
+    expect(ack.externalUrls[0].url).toContain(`/workflows/${issueWorkflowId(r.issueId)}`);
+    const status = await r.handle.query(statusQuery);
+    expect(status).toMatchObject({ phase: 'idle', turns: 1, prUrl: 'https://github.com/acme/app/pull/1', queuedPrompts: 0 });
+    expect(status.resumeTokens).toEqual({ script: true });
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a follow-up during a run is queued, acknowledged at once, and runs next with the first run\'s resume token', async () => {
+  const r = await rig();
+  try {
+    r.fakes.hold();
+    await r.prompt('First task');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    await r.prompt('Also add tests', { source: 'prompted', agentSessionId: 'session-b' });
+    await waitFor('the queued prompt to be acknowledged', () => r.fakes.named('linearAcknowledge').length === 2);
+    const queuedAck = r.fakes.named('linearAcknowledge')[1]!.input;
+    expect(queuedAck.agentSessionId).toBe('session-b');
+    expect(queuedAck.body).toMatch(/queued/i);
+    const status = await r.handle.query(statusQuery);
+    expect(status.queuedPrompts).toBe(1);
+    expect(status.phase).toBe('running');
+    r.fakes.release();
+    await waitFor('two final responses', () => finalsOf(r.fakes).length === 2);
+    const runs = r.fakes.named('engineRun').map((c) => c.input);
+    expect(runs[0].resumeToken).toBeUndefined();
+    expect(runs[1].resumeToken).toBe('token-1');
+    expect(runs[1].prompt).toBe('Also add tests');
+    expect(finalsOf(r.fakes).map((f) => f.agentSessionId)).toEqual(['session-a', 'session-b']);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('stop mid-engine cancels the engine within seconds, drops the queue and posts one stopped response', async () => {
+  const r = await rig();
+  try {
+    r.fakes.hold();
+    await r.prompt('Long task');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    await r.prompt('Queued follow-up', { source: 'prompted' });
+    await waitFor('the follow-up ack', () => r.fakes.named('linearAcknowledge').length === 2);
+    const stoppedAt = Date.now();
+    await r.stop();
+    await waitFor('the engine to be cancelled', () => r.fakes.named('engineRun:cancelled').length === 1, 10_000);
+    await waitFor('the stopped response', () => finalsOf(r.fakes).length >= 1, 10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    // give the workflow a moment to (wrongly) post more, then check there is exactly one final
+    await new Promise((res) => setTimeout(res, 1000));
+    const finals = finalsOf(r.fakes);
+    expect(finals).toHaveLength(1);
+    expect(finals[0]!.kind).toBe('response');
+    expect(finals[0]!.body).toMatch(/Stopped/);
+    expect(finals[0]!.body).toMatch(/2 uncommitted file/);
+    expect(finals[0]!.body).toMatch(/1 queued message was dropped/);
+    expect(r.fakes.named('gitPublish')).toHaveLength(0);
+    expect(r.fakes.named('engineRun')).toHaveLength(1);
+    const status = await r.handle.query(statusQuery);
+    expect(status).toMatchObject({ phase: 'idle', queuedPrompts: 0 });
+  } finally {
+    r.fakes.release();
+    await r.finish();
+  }
+});
+
+test('stop while idle answers that nothing is running', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('Quick task');
+    await waitFor('the first response', () => finalsOf(r.fakes).length === 1);
+    await r.stop('session-a');
+    await waitFor('the idle-stop answer', () => finalsOf(r.fakes).length === 2);
+    expect(finalsOf(r.fakes)[1]!.body).toMatch(/Nothing is running/);
+    expect(r.fakes.named('engineRun')).toHaveLength(1);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('reset forgets the resume tokens, says so, and the next prompt starts a fresh conversation', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('Task one');
+    await waitFor('the first response', () => finalsOf(r.fakes).length === 1);
+    await r.reset();
+    await waitFor('the reset answer', () => finalsOf(r.fakes).length === 2);
+    expect(finalsOf(r.fakes)[1]!.body).toMatch(/Starting fresh/);
+    expect((await r.handle.query(statusQuery)).resumeTokens).toEqual({});
+    await r.prompt('Task two', { source: 'prompted' });
+    await waitFor('the second response', () => finalsOf(r.fakes).length === 3);
+    expect(r.fakes.named('engineRun')[1]!.input.resumeToken).toBeUndefined();
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a duplicate delivery id is ignored', async () => {
+  const r = await rig();
+  try {
+    const deliveryId = await r.prompt('Do it once');
+    await Promise.all([r.prompt('Do it once', { deliveryId }), r.prompt('Do it once', { deliveryId })]);
+    await waitFor('the response', () => finalsOf(r.fakes).length === 1);
+    await r.prompt('Do it once', { deliveryId });
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(r.fakes.named('engineRun')).toHaveLength(1);
+    expect(r.fakes.named('linearAcknowledge')).toHaveLength(1);
+    expect(finalsOf(r.fakes)).toHaveLength(1);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a failed turn posts one error activity and a later prompt still works', async () => {
+  const r = await rig();
+  try {
+    r.fakes.failNext('gitPrepareWorktree', permanentError('repository not found: acme/app', 'InvalidInput'));
+    await r.prompt('Break please');
+    await waitFor('the error activity', () => finalsOf(r.fakes).length === 1);
+    const [error] = finalsOf(r.fakes);
+    expect(error!.kind).toBe('error');
+    expect(error!.body).toContain('prepare the worktree failed: repository not found: acme/app');
+    expect((await r.handle.query(statusQuery)).lastError).toContain('repository not found');
+    await r.prompt('Try again', { source: 'prompted' });
+    await waitFor('the second final', () => finalsOf(r.fakes).length === 2);
+    expect(finalsOf(r.fakes)[1]!.kind).toBe('response');
+    expect(r.fakes.named('engineRun')).toHaveLength(1);
+    expect((await r.handle.query(statusQuery)).lastError).toBeUndefined();
+  } finally {
+    await r.finish();
+  }
+});
+
+test('an engine that reports failure ends the turn with one error activity naming the reason', async () => {
+  const r = await rig();
+  try {
+    r.fakes.engineResult = () => ({ ok: false, answer: '', error: 'claude exited with code 1: out of credits', resumeToken: 't-9' });
+    await r.prompt('Do it');
+    await waitFor('the error', () => finalsOf(r.fakes).length === 1);
+    expect(finalsOf(r.fakes)[0]).toMatchObject({ kind: 'error' });
+    expect(finalsOf(r.fakes)[0]!.body).toContain('out of credits');
+    expect(r.fakes.named('gitPublish')).toHaveLength(0);
+    expect(r.fakes.named('linearRecordOutcome').map((c) => c.input.outcome)).toEqual(['processed', 'failed']);
+    expect((await r.handle.query(statusQuery)).resumeTokens).toEqual({ script: true });
+  } finally {
+    await r.finish();
+  }
+});
+
+test('an idle session completes after the idle period', async () => {
+  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  try {
+    await r.prompt('Small task');
+    const result = await r.handle.result();
+    expect(result).toMatchObject({ issueId: r.issueId, turns: 1, prUrl: 'https://github.com/acme/app/pull/1' });
+    expect(r.fakes.named('gitCleanup')).toHaveLength(1);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('/help replies with the commands without running the engine', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('/help', { source: 'prompted' });
+    await waitFor('the help reply', () => finalsOf(r.fakes).length === 1);
+    expect(finalsOf(r.fakes)[0]!.body).toContain('/file put');
+    expect(r.fakes.named('engineRun')).toHaveLength(0);
+  } finally {
+    await r.finish();
+  }
+});
