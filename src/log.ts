@@ -26,21 +26,41 @@ export const REDACT_PATHS = [
   '*.client_secret',
   '*.authorization',
   '*.password',
+  '*.refresh_token',
+  '*.access_token',
+  'gateway_database_url',
+  '*.gateway_database_url',
+  'database_url',
+  'DATABASE_URL',
+  'headers.cookie',
+  'headers["linear-signature"]',
+  '*.headers.authorization',
+  '*.headers["linear-signature"]',
+  'req.headers.authorization',
+  'req.headers["linear-signature"]',
 ];
 
 export interface LogOptions {
   level?: string;
   pretty?: boolean;
+  /** Where JSON lines go (stdout when absent); ignored when pretty. Tests pass a stream. */
+  destination?: pino.DestinationStream;
+  /** Fields on every line, e.g. { component: 'webhook' }. */
+  bindings?: Record<string, unknown>;
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? process.env.KAI_LOG_LEVEL ?? (process.env.JEST_WORKER_ID ? 'silent' : 'info');
-  return pino({
+  const options: pino.LoggerOptions = {
     level,
-    base: { app: 'kai' },
+    base: { app: 'kai', ...(opts.bindings ?? {}) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    transport: opts.pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } : undefined,
-  });
+  };
+  if (opts.pretty) {
+    options.transport = { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,app' } };
+    return pino(options);
+  }
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /** The process-wide logger; the CLI replaces it with one built from config. */

@@ -17,6 +17,10 @@ export class FakeActivities {
   private waiters: Array<() => void> = [];
   private failures = new Map<string, Array<Error>>();
   private engineRuns = 0;
+  /** Called with every recorded call (the crash test writes them to a file). */
+  onCall?: (call: Call) => void;
+  /** Each engine run takes this long (heartbeating) before it answers. */
+  engineDurationMs = 0;
   /** Engine result override; by default each run succeeds with a new resume token. */
   engineResult?: (input: EngineRunInput, n: number) => EngineRunResult;
   issue: IssueContext = {
@@ -61,7 +65,9 @@ export class FakeActivities {
   }
 
   private record(name: string, input: unknown): void {
-    this.calls.push({ name, input, at: Date.now() });
+    const call = { name, input, at: Date.now() };
+    this.calls.push(call);
+    this.onCall?.(call);
     const failure = this.failures.get(name)?.shift();
     if (failure) throw failure;
   }
@@ -84,13 +90,20 @@ export class FakeActivities {
         this.record('engineRun', input);
         const n = ++this.engineRuns;
         const ctx = Context.current();
+        const until = Date.now() + this.engineDurationMs;
+        while (Date.now() < until) {
+          ctx.heartbeat({ progress: n });
+          await ctx.sleep(Math.min(200, Math.max(1, until - Date.now())));
+        }
         while (this.held) {
           ctx.heartbeat({ waiting: true });
           const released = new Promise<void>((r) => this.waiters.push(r));
           try {
             await Promise.race([released, ctx.cancelled, ctx.sleep(200)]);
           } catch (err) {
-            this.calls.push({ name: 'engineRun:cancelled', input, at: Date.now() });
+            const cancelled = { name: 'engineRun:cancelled', input, at: Date.now() };
+            this.calls.push(cancelled);
+            this.onCall?.(cancelled);
             throw err;
           }
         }

@@ -281,3 +281,31 @@ test('/help replies with the commands without running the engine', async () => {
     await r.finish();
   }
 });
+
+test('continue-as-new keeps the queue, the resume tokens and the seen delivery ids', async () => {
+  const r = await rig();
+  try {
+    r.fakes.hold();
+    const first = await r.prompt('Turn 1');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    for (let i = 2; i <= 7; i++) await r.prompt(`Turn ${i}`, { source: 'prompted', agentSessionId: `session-${i}` });
+    await waitFor('all acks', () => r.fakes.named('linearAcknowledge').length === 7);
+    r.fakes.release();
+    await waitFor('seven answers', () => finalsOf(r.fakes).length === 7, 60_000);
+    const status = await r.handle.query(statusQuery);
+    expect(status.generation).toBeGreaterThanOrEqual(1); // the server suggested continue-as-new at least once
+    expect(status.turns).toBe(7);
+    expect(status.resumeTokens).toEqual({ script: true });
+    // every queued prompt ran once, in order, each continuing the previous conversation
+    const runs = r.fakes.named('engineRun').map((c) => c.input);
+    expect(runs.map((x) => x.prompt)).toEqual(['Turn 1', 'Turn 2', 'Turn 3', 'Turn 4', 'Turn 5', 'Turn 6', 'Turn 7']);
+    expect(runs.slice(1).map((x) => x.resumeToken)).toEqual(['token-1', 'token-2', 'token-3', 'token-4', 'token-5', 'token-6']);
+    expect(finalsOf(r.fakes).map((f) => f.agentSessionId)).toEqual(['session-a', 'session-2', 'session-3', 'session-4', 'session-5', 'session-6', 'session-7']);
+    // a redelivery of the very first event after continue-as-new is still recognised
+    await r.prompt('Turn 1', { deliveryId: first });
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(r.fakes.named('engineRun')).toHaveLength(7);
+  } finally {
+    await r.finish();
+  }
+});

@@ -1,0 +1,208 @@
+// The engine activities: choose the engine for a turn (engineResolve) and run it (engineRun),
+// streaming progress to the injected sink, heartbeating, and honouring cancellation.
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { KaiConfig } from '../../config/schema';
+import * as logModule from '../../log';
+import { permanent } from '../errors';
+import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types';
+import { findExecutable } from './binary';
+import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';
+import { readHeartbeatDetails, type EngineHeartbeatDetails } from './heartbeat';
+import type { CompletedEvent } from './parser';
+import { DEFAULT_BINARIES, ENGINE_NAMES, buildInvocation, createParser, isEngineName, unknownEngineError, type EngineName } from './registry';
+import { resolveEngine } from './resolve';
+import { EngineSpawnError, runEngineStream, type EngineProcessSpec } from './run-stream';
+import { applyScriptEdits, type ScriptEdit } from './script';
+
+export interface EngineActivitiesDeps {
+  config: KaiConfig;
+  /** Where each run's events go (the Linear progress reporter in production). */
+  progress: ProgressSinkFactory;
+  logger?: Logger;
+  /** Environment engines start with (and PATH to find them); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Heartbeat period; defaults to a third of the heartbeat timeout, at most 10 s. */
+  heartbeatIntervalMs?: number;
+  /** Between SIGTERM and SIGKILL on stop; 2 s by default. */
+  killGraceMs?: number;
+  /** The `script` engine's edits when `[engines.script] command` is not set. */
+  scriptEdits?: (input: EngineRunInput) => ScriptEdit[];
+}
+
+/** The script engine's edits when nothing else is configured: a note with the prompt. */
+export function defaultScriptEdits(input: EngineRunInput): ScriptEdit[] {
+  const name = (input.issueIdentifier || 'issue').replace(/[^A-Za-z0-9._-]/g, '_');
+  return [{ path: `kai/${name}.md`, content: `# ${input.issueIdentifier}\n\n${input.prompt}\n`, append: false }];
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside an activity (a plain unit test)
+  }
+}
+
+export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivities {
+  const { config } = deps;
+  const baseLog = () => deps.logger ?? logModule.logger;
+  const env = () => deps.env ?? process.env;
+
+  function installedEngines(): string[] {
+    return ENGINE_NAMES.filter((name) => {
+      if (name === 'script') return true;
+      return findExecutable(config.engines[name]?.binary ?? DEFAULT_BINARIES[name], env().PATH) !== undefined;
+    });
+  }
+
+  function notInstalled(engine: string, binary: string, why: string) {
+    return permanent(
+      'engineUnavailable',
+      `The ${engine} engine is not available on this worker: ${why} "${binary}". ` +
+        `Engines installed here: ${installedEngines().join(', ')}. Engines kai knows: ${ENGINE_NAMES.join(', ')}. ` +
+        `Install it, set [engines.${engine}] binary, or choose another engine with [engine:<name>].`,
+      { engine, binary, installed: installedEngines(), engines: [...ENGINE_NAMES] },
+    );
+  }
+
+  async function engineResolve(input: Parameters<EngineActivities['engineResolve']>[0]) {
+    const { sources, ...selection } = resolveEngine(config, input);
+    baseLog().debug({ issueIdentifier: input.issue.identifier, engine: selection.engine, model: selection.model, sources }, 'engine selected');
+    return selection;
+  }
+
+  async function engineRun(input: EngineRunInput): Promise<EngineRunResult> {
+    const engineRaw = input.engine.toLowerCase();
+    if (!isEngineName(engineRaw)) throw unknownEngineError(input.engine, '');
+    const engine: EngineName = engineRaw;
+    const cfg = config.engines[engine];
+    const ctx = currentContext();
+    const log = baseLog().child({ issueIdentifier: input.issueIdentifier, agentSessionId: input.agentSessionId, engine });
+
+    // A retry after a crash picks up the conversation the failed attempt had started.
+    const previous = readHeartbeatDetails(ctx?.info.heartbeatDetails);
+    const resumeToken = input.resumeToken ?? (previous?.engine === engine ? previous.resumeToken : undefined);
+    const timeoutMs = (cfg?.timeout_s ?? config.limits.engine_timeout_s) * 1000;
+
+    const beat: EngineHeartbeatDetails = { engine, events: 0, startedAt: Date.now(), resumeToken };
+    const heartbeat = () => ctx?.heartbeat({ ...beat });
+    const interval =
+      deps.heartbeatIntervalMs ??
+      Math.max(200, Math.min(10_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
+
+    let sink: ProgressSink | undefined;
+    const emit = (event: EngineEvent) => {
+      beat.events++;
+      beat.lastEventType = event.type;
+      if ((event.type === 'started' || event.type === 'completed') && event.resumeToken) beat.resumeToken = event.resumeToken;
+      sink?.emit(event);
+    };
+
+    sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId });
+    heartbeat();
+    const timer = ctx ? setInterval(heartbeat, interval) : undefined;
+    try {
+      if (engine === 'script' && !cfg?.command) {
+        return await runScriptEdits(input, resumeToken, emit, ctx?.cancellationSignal);
+      }
+      const spec = processSpec(engine, input, resumeToken);
+      log.info({ command: spec.command, resume: Boolean(resumeToken), model: input.model }, 'engine starting');
+      const parser = createParser(engine, (message, detail) => log.warn({ line: detail.line, reason: detail.reason }, message), {
+        command: cfg?.command,
+        resumeToken: resumeToken ?? `script-${randomUUID()}`,
+      });
+      const outcome = await runEngineStream({
+        spec,
+        parser,
+        emit,
+        timeoutMs,
+        signal: ctx?.cancellationSignal,
+        killGraceMs: deps.killGraceMs,
+        onSpawn: (pid) => {
+          beat.pid = pid;
+          heartbeat();
+        },
+        log,
+      });
+      log.info(
+        { ok: outcome.completion.ok, exitCode: outcome.exitCode, signal: outcome.signal, events: outcome.events, timedOut: outcome.timedOut, cancelled: outcome.cancelled },
+        'engine finished',
+      );
+      if (outcome.cancelled) throw new CancelledFailure('the engine run was stopped; its process group was terminated');
+      return toResult(outcome.completion, outcome.resumeToken ?? resumeToken);
+    } catch (err) {
+      if (err instanceof EngineSpawnError) {
+        const binary = engine === 'script' ? '/bin/sh' : (cfg?.binary ?? DEFAULT_BINARIES[engine]);
+        if (err.code === 'ENOENT' || err.code === 'EACCES') throw notInstalled(engine, binary, 'could not start');
+      }
+      throw err;
+    } finally {
+      if (timer) clearInterval(timer);
+      await sink.close().catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
+    }
+  }
+
+  function processSpec(engine: EngineName, input: EngineRunInput, resumeToken: string | undefined): EngineProcessSpec {
+    const cfg = config.engines[engine];
+    const baseEnv = { ...env() };
+    const kaiEnv = {
+      KAI_ISSUE_ID: input.issueId,
+      KAI_ISSUE_IDENTIFIER: input.issueIdentifier,
+      KAI_AGENT_SESSION_ID: input.agentSessionId,
+    };
+    if (engine === 'script') {
+      return {
+        command: '/bin/sh',
+        args: ['-c', cfg!.command!],
+        cwd: input.cwd,
+        stdin: input.prompt,
+        env: {
+          ...baseEnv,
+          ...(cfg?.env ?? {}),
+          ...kaiEnv,
+          KAI_PROMPT: input.prompt,
+          KAI_MODEL: input.model ?? '',
+          KAI_REASONING: input.reasoning ?? '',
+          KAI_RESUME_TOKEN: resumeToken ?? '',
+        },
+      };
+    }
+    const binary = cfg?.binary ?? DEFAULT_BINARIES[engine];
+    const resolved = findExecutable(binary, baseEnv.PATH);
+    if (!resolved) throw notInstalled(engine, binary, 'no executable found for');
+    const inv = buildInvocation(engine, { prompt: input.prompt, model: input.model, reasoning: input.reasoning, resumeToken }, cfg);
+    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: { ...baseEnv, ...inv.env, ...kaiEnv } };
+  }
+
+  async function runScriptEdits(
+    input: EngineRunInput,
+    resumeToken: string | undefined,
+    emit: (e: EngineEvent) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<EngineRunResult> {
+    const token = resumeToken ?? `script-${randomUUID()}`;
+    emit({ type: 'started', resumeToken: token });
+    const edits = (deps.scriptEdits ?? defaultScriptEdits)(input);
+    const result = await applyScriptEdits(input.cwd, edits, emit, signal);
+    if (signal?.aborted) throw new CancelledFailure('the script engine was stopped');
+    const completion: CompletedEvent = result.ok
+      ? { type: 'completed', ok: true, answer: `Applied ${result.changed.length} scripted edit(s): ${result.changed.join(', ') || 'none'}.`, resumeToken: token }
+      : { type: 'completed', ok: false, answer: '', error: result.error, resumeToken: token };
+    emit(completion);
+    return toResult(completion, token);
+  }
+
+  return { engineResolve, engineRun };
+}
+
+function toResult(c: CompletedEvent, resumeToken: string | undefined): EngineRunResult {
+  const result: EngineRunResult = { ok: c.ok, answer: c.answer };
+  const token = c.resumeToken ?? resumeToken;
+  if (token) result.resumeToken = token;
+  if (c.error) result.error = c.error;
+  if (c.usage) result.usage = c.usage;
+  return result;
+}

@@ -1,0 +1,44 @@
+// The front half of every ingress request: method, size limit, signature, timestamp, JSON and
+// schema. Answers the request itself when it must be refused; never touches Temporal or the DB.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendText } from './http';
+import { BodyTooLargeError, DeliveryVerifier, deliveryHeaders, readRawBody } from './verify';
+import type { LinearEvent } from './payloads';
+
+export interface Received {
+  deliveryId: string;
+  body: Record<string, unknown>;
+  event: LinearEvent;
+  receivedAt: Date;
+}
+
+export interface ReceiveOptions {
+  verifier: DeliveryVerifier | undefined;
+  bodyLimitBytes: number;
+  logger: Logger;
+  /** Called with every refusal status, for metrics. */
+  onStatus?: (status: number) => void;
+}
+
+export async function receiveDelivery(req: IncomingMessage, res: ServerResponse, opts: ReceiveOptions): Promise<Received | undefined> {
+  const refuse = (status: number, reason: string, headers?: Record<string, string>) => {
+    opts.onStatus?.(status);
+    opts.logger.warn({ status, reason, deliveryId: req.headers['linear-delivery'] }, 'Refused a webhook delivery');
+    sendText(req, res, status, reason, headers);
+    return undefined;
+  };
+  const receivedAt = new Date();
+  if (req.method !== 'POST') return refuse(405, 'Method not allowed: Linear webhooks are POSTed', { Allow: 'POST' });
+  if (!opts.verifier) return refuse(503, 'The webhook signing secret is not configured (webhook_signing_secret or LINEAR_WEBHOOK_SECRET)');
+  let raw: Buffer;
+  try {
+    raw = await readRawBody(req, opts.bodyLimitBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return refuse(413, `Payload too large: the limit is ${opts.bodyLimitBytes} bytes`);
+    return refuse(400, 'Could not read the body');
+  }
+  const result = opts.verifier.verify(raw, deliveryHeaders(req));
+  if (!result.ok) return refuse(result.status, result.reason);
+  return { deliveryId: result.deliveryId, body: result.body, event: result.event, receivedAt };
+}
