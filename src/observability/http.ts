@@ -18,23 +18,35 @@ export function metricsHandler(registry: Registry = kaiMetrics().registry): Requ
   };
 }
 
-export type ReadinessCheck = () => boolean | Promise<boolean>;
+/** What a readiness check may answer: a plain verdict, or a verdict with the details behind it
+ *  (served as JSON, so an operator sees *why* a process is not ready). */
+export interface ReadinessReport {
+  ready: boolean;
+  [detail: string]: unknown;
+}
+
+export type ReadinessCheck = () => boolean | ReadinessReport | Promise<boolean | ReadinessReport>;
 
 /** Liveness: answers while the event loop runs. */
 export const healthzHandler: RequestHandler = (_req, res) => {
   res.status(200).type('text/plain').send('ok\n');
 };
 
-/** Readiness: 200 while `ready()` holds, 503 otherwise (draining on SIGTERM, not connected). */
+/** Readiness: 200 while `ready()` holds, 503 otherwise (draining on SIGTERM, not connected).
+ *  A report is sent as JSON; a plain boolean as text. A check that throws is not ready. */
 export function readyzHandler(ready: ReadinessCheck): RequestHandler {
   return async (_req, res) => {
-    let ok = false;
+    let verdict: boolean | ReadinessReport = false;
     try {
-      ok = await ready();
+      verdict = await ready();
     } catch {
-      ok = false;
+      verdict = false;
     }
-    res.status(ok ? 200 : 503).type('text/plain').send(ok ? 'ready\n' : 'not ready\n');
+    if (typeof verdict === 'object' && verdict !== null) {
+      res.status(verdict.ready ? 200 : 503).json(verdict);
+      return;
+    }
+    res.status(verdict ? 200 : 503).type('text/plain').send(verdict ? 'ready\n' : 'not ready\n');
   };
 }
 

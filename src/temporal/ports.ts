@@ -13,3 +13,14 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** `port` when it is free on `host`, else another free port. */
+export async function preferPort(port: number, host = '127.0.0.1'): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+  return free ? port : freePort(host);
+}

@@ -1,8 +1,10 @@
 // Carries out route decisions against the session workflows: signal (with a deadline, so a
 // caller can answer 503 in time), coalesce comment follow-ups per issue within the debounce
-// window, remember notices for readiness. One per process, shared by webhook and ingester.
+// window, remember notices for readiness, drop a delivery already handed over (same delivery id,
+// by either path) and time each signal. One per process, shared by webhook and ingester.
 import type { Logger } from 'pino';
 import type { SessionSignal } from '../client';
+import { kaiMetrics, observeSignalLatency, type DeliverySource, type KaiMetrics } from '../observability/metrics';
 import type { PromptSignal } from '../workflows/signals';
 import type { CommentFollowUp, IngressNotice, RouteDecision } from './route';
 
@@ -25,13 +27,26 @@ export interface DispatcherOptions {
   statusTimeoutMs?: number;
   /** kai's app user id, if configured; otherwise learnt from AgentSessionEvent payloads. */
   appUserId?: string;
+  /** Where signal latencies are recorded; the process-wide metrics by default. */
+  metrics?: KaiMetrics;
+}
+
+/** Where a decision came from, for deduplication and the signal latency histogram. */
+export interface DispatchMeta {
+  source: DeliverySource;
+  /** Linear-Delivery (or the row's stand-in): a second dispatch of it is answered `duplicate`. */
+  deliveryId?: string;
+  /** When kai received the event (epoch ms): the start of kai_signal_latency_seconds. */
+  receivedAt?: number;
 }
 
 export type DispatchResult =
   | { outcome: 'signalled'; detail: string }
   | { outcome: 'not-running'; detail: string }
   | { outcome: 'ignored'; detail: string }
-  | { outcome: 'notice'; detail: string };
+  | { outcome: 'notice'; detail: string }
+  /** Already handed over in this process (or in flight): nothing sent again. */
+  | { outcome: 'duplicate'; detail: string };
 
 export class SignalTimeoutError extends Error {
   constructor(ms: number) {
@@ -42,11 +57,14 @@ export class SignalTimeoutError extends Error {
 
 interface CommentBatch {
   issueId: string;
+  source: DeliverySource;
   items: CommentFollowUp[];
   done: Promise<DispatchResult>;
 }
 
 const REMEMBER = 2000;
+/** Delivery ids remembered for dropping redeliveries (Linear retries within hours, not days). */
+const REMEMBER_DELIVERIES = 10_000;
 
 export class IngressDispatcher {
   private readonly batches = new Map<string, CommentBatch>();
@@ -58,10 +76,15 @@ export class IngressDispatcher {
   readonly counts = new Map<string, number>();
   private readonly signalTimeoutMs: number;
   private readonly statusTimeoutMs: number;
+  private readonly metrics: KaiMetrics;
+  /** Delivery ids handed over, and those being handed over now (concurrent redeliveries wait). */
+  private readonly delivered = new BoundedSet(REMEMBER_DELIVERIES);
+  private readonly inFlight = new Map<string, Promise<DispatchResult>>();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.signalTimeoutMs = opts.signalTimeoutMs ?? 4000;
     this.statusTimeoutMs = opts.statusTimeoutMs ?? 1500;
+    this.metrics = opts.metrics ?? kaiMetrics();
   }
 
   get appUserId(): string | undefined {
@@ -81,7 +104,31 @@ export class IngressDispatcher {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
-  async dispatch(decision: RouteDecision): Promise<DispatchResult> {
+  /** Carries out one decision. A delivery id seen before (handed over, or in flight: then after
+   *  it) is `duplicate` and sends nothing; the workflow would drop it anyway, this spares the
+   *  round trip. Only a delivery that was handed over counts as seen, so a failed one is retried. */
+  async dispatch(decision: RouteDecision, meta: DispatchMeta = { source: 'webhook' }): Promise<DispatchResult> {
+    const id = meta.deliveryId;
+    if (!id) return this.dispatchNow(decision, meta);
+    const duplicate: DispatchResult = { outcome: 'duplicate', detail: `delivery ${id} was already handed over` };
+    if (this.delivered.has(id)) return duplicate;
+    const running = this.inFlight.get(id);
+    if (running) {
+      await running;
+      return duplicate;
+    }
+    const p = this.dispatchNow(decision, meta);
+    this.inFlight.set(id, p);
+    try {
+      const result = await p;
+      this.delivered.add(id);
+      return result;
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async dispatchNow(decision: RouteDecision, meta: DispatchMeta): Promise<DispatchResult> {
     const log = this.opts.logger;
     this.count(decision.label);
     switch (decision.kind) {
@@ -100,7 +147,7 @@ export class IngressDispatcher {
           );
         return { outcome: 'notice', detail: decision.notice.kind };
       case 'comment':
-        return this.addComment(decision.followUp);
+        return this.addComment(decision.followUp, meta.source);
       case 'signal': {
         if (decision.appUserId) this.learntAppUserId ??= decision.appUserId;
         for (const c of decision.claimsCommentIds ?? []) this.claimed.add(c);
@@ -108,12 +155,13 @@ export class IngressDispatcher {
         let signal = decision.signal;
         if (decision.needsSessionId) signal = await this.withCurrentSession(signal);
         const fields = { issueId: signal.issueId, deliveryId: signal.payload.deliveryId, agentSessionId: signal.payload.agentSessionId, event: decision.label };
+        const timer = this.signalTimer(meta.source, signal.type, meta.receivedAt);
         if (decision.onlyIfRunning) {
-          const sent = await this.deadline(() => this.opts.sessions.sendIfRunning(signal));
+          const sent = await timer.around(() => this.deadline(() => this.opts.sessions.sendIfRunning(signal)), (s) => s);
           log.info({ ...fields, sent }, sent ? `Signalled ${signal.type}` : 'No running session: nothing to signal');
           return sent ? { outcome: 'signalled', detail: signal.type } : { outcome: 'not-running', detail: signal.type };
         }
-        await this.deadline(() => this.opts.sessions.send(signal));
+        await timer.around(() => this.deadline(() => this.opts.sessions.send(signal)));
         log.info(fields, `Signalled ${signal.type}`);
         return { outcome: 'signalled', detail: signal.type };
       }
@@ -125,22 +173,44 @@ export class IngressDispatcher {
     await Promise.allSettled([...this.batches.values()].map((b) => b.done));
   }
 
-  private addComment(item: CommentFollowUp): Promise<DispatchResult> {
+  /** Times one signal from `receivedAt` (else from now) until Temporal accepted it or failed.
+   *  A sendIfRunning that found no workflow sent nothing, so it is not observed. */
+  private signalTimer(source: DeliverySource, signal: string, receivedAt?: number) {
+    const startedAt = receivedAt ?? Date.now();
+    // Clamped: a row's created_at comes from the database's clock, not this host's.
+    const observe = (outcome: 'ok' | 'error') =>
+      observeSignalLatency(source, signal, Math.max(0, (Date.now() - startedAt) / 1000), outcome, this.metrics);
+    return {
+      async around<T>(fn: () => Promise<T>, sent: (v: T) => boolean = () => true): Promise<T> {
+        let value: T;
+        try {
+          value = await fn();
+        } catch (err) {
+          observe('error');
+          throw err;
+        }
+        if (sent(value)) observe('ok');
+        return value;
+      },
+    };
+  }
+
+  private addComment(item: CommentFollowUp, source: DeliverySource): Promise<DispatchResult> {
     const open = this.batches.get(item.issueId);
     if (open) {
       if (!open.items.some((i) => i.deliveryId === item.deliveryId)) open.items.push(item);
       return open.done;
     }
-    const batch: CommentBatch = { issueId: item.issueId, items: [item], done: undefined as never };
+    const batch: CommentBatch = { issueId: item.issueId, source, items: [item], done: undefined as never };
     batch.done = new Promise<void>((r) => setTimeout(r, this.opts.commentDebounceMs)).then(() => {
       this.batches.delete(item.issueId);
-      return this.sendComments(batch.items);
+      return this.sendComments(batch.items, batch.source);
     });
     this.batches.set(item.issueId, batch);
     return batch.done;
   }
 
-  private async sendComments(items: CommentFollowUp[]): Promise<DispatchResult> {
+  private async sendComments(items: CommentFollowUp[], source: DeliverySource): Promise<DispatchResult> {
     const log = this.opts.logger;
     const kept = items.filter((i) => !this.claimed.has(i.commentId) && !(i.parentId && this.threadRoots.has(i.parentId)));
     if (kept.length === 0) return { outcome: 'ignored', detail: 'the comments belong to an agent session' };
@@ -156,8 +226,10 @@ export class IngressDispatcher {
       source: 'comment',
       issue: first.issue,
     };
+    // Timed from the end of the debounce window: the wait before it is deliberate.
+    const timer = this.signalTimer(source, 'prompt');
     const signal = await this.withCurrentSession({ type: 'prompt', issueId: first.issueId, payload: prompt });
-    const sent = await this.deadline(() => this.opts.sessions.sendIfRunning(signal));
+    const sent = await timer.around(() => this.deadline(() => this.opts.sessions.sendIfRunning(signal)), (s) => s);
     log.info(
       { issueId: first.issueId, deliveryId: prompt.deliveryId, comments: kept.length, sent },
       sent ? 'Signalled a comment follow-up' : 'Comment on an issue without a running session: ignored',

@@ -151,6 +151,11 @@ export type LinearEvent =
   | { type: 'PermissionChange'; body: PermissionChangeEventBody }
   | { type: 'other'; linearType: string; action: string };
 
+/** Linear's name for the event's type (the Linear-Event header), for logs and metric labels. */
+export function linearEventType(event: LinearEvent): string {
+  return event.type === 'other' ? event.linearType : event.type;
+}
+
 export type ParsedPayload = { ok: true; event: LinearEvent } | { ok: false; error: string };
 
 const SCHEMAS = {

@@ -1,7 +1,9 @@
 // The front half of every ingress request: method, size limit, signature, timestamp, JSON and
-// schema. Answers the request itself when it must be refused; never touches Temporal or the DB.
+// schema. Answers the request itself when it must be refused (and counts the refusal); never
+// touches Temporal or the DB.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { recordDelivery, recordVerifyFailure, type KaiMetrics, type VerifyFailureReason } from '../observability/metrics';
 import { sendText } from './http';
 import { BodyTooLargeError, DeliveryVerifier, deliveryHeaders, readRawBody } from './verify';
 import type { LinearEvent } from './payloads';
@@ -17,13 +19,20 @@ export interface ReceiveOptions {
   verifier: DeliveryVerifier | undefined;
   bodyLimitBytes: number;
   logger: Logger;
-  /** Called with every refusal status, for metrics. */
-  onStatus?: (status: number) => void;
+  /** Which ingress this is, for kai_deliveries_total's `source`. */
+  source: 'webhook' | 'gateway';
+  metrics: KaiMetrics;
 }
 
+/** The type label of a refused delivery: its body is not trusted, so neither is its type (and an
+ *  attacker-chosen label value would grow the series without bound). */
+export const UNVERIFIED_TYPE = 'unknown';
+
 export async function receiveDelivery(req: IncomingMessage, res: ServerResponse, opts: ReceiveOptions): Promise<Received | undefined> {
-  const refuse = (status: number, reason: string, headers?: Record<string, string>) => {
-    opts.onStatus?.(status);
+  const refuse = (status: number, reason: string, headers?: Record<string, string>, failure?: VerifyFailureReason) => {
+    // 503 (no secret configured) is kai's fault and Linear retries it; the rest are the sender's.
+    recordDelivery(opts.source, UNVERIFIED_TYPE, status >= 500 ? 'failed' : 'rejected', opts.metrics);
+    if (failure) recordVerifyFailure(failure, opts.metrics);
     opts.logger.warn({ status, reason, deliveryId: req.headers['linear-delivery'] }, 'Refused a webhook delivery');
     sendText(req, res, status, reason, headers);
     return undefined;
@@ -39,6 +48,6 @@ export async function receiveDelivery(req: IncomingMessage, res: ServerResponse,
     return refuse(400, 'Could not read the body');
   }
   const result = opts.verifier.verify(raw, deliveryHeaders(req));
-  if (!result.ok) return refuse(result.status, result.reason);
+  if (!result.ok) return refuse(result.status, result.reason, undefined, result.failure);
   return { deliveryId: result.deliveryId, body: result.body, event: result.event, receivedAt };
 }

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { LinearWebhookClient as LinearWebhookClientType } from '@linear/sdk/webhooks';
+import type { VerifyFailureReason } from '../observability/metrics';
 import { parseLinearPayload, type LinearEvent } from './payloads';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -52,7 +53,7 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
 
 export type VerifyResult =
   | { ok: true; deliveryId: string; body: Record<string, unknown>; event: LinearEvent }
-  | { ok: false; status: 400 | 401; reason: string };
+  | { ok: false; status: 400 | 401; reason: string; failure: VerifyFailureReason };
 
 export interface DeliveryHeaders {
   signature?: string;
@@ -82,27 +83,27 @@ export class DeliveryVerifier {
 
   /** 401 for a bad/missing signature or a stale timestamp, 400 for malformed or invalid bodies. */
   verify(raw: Buffer, headers: DeliveryHeaders): VerifyResult {
-    if (!headers.signature) return { ok: false, status: 401, reason: 'missing Linear-Signature header' };
+    if (!headers.signature) return { ok: false, status: 401, reason: 'missing Linear-Signature header', failure: 'missing_header' };
     try {
       this.client.verify(raw, headers.signature);
     } catch (err) {
       // verify checks the HMAC first, then parses the signed body for webhookTimestamp.
-      if (err instanceof SyntaxError) return { ok: false, status: 400, reason: 'the body is not valid JSON' };
+      if (err instanceof SyntaxError) return { ok: false, status: 400, reason: 'the body is not valid JSON', failure: 'malformed' };
       const message = err instanceof Error ? err.message : String(err);
-      if (/timestamp/i.test(message)) return { ok: false, status: 401, reason: 'webhookTimestamp missing or outside 60 s (replay?)' };
-      return { ok: false, status: 401, reason: 'invalid signature' };
+      if (/timestamp/i.test(message)) return { ok: false, status: 401, reason: 'webhookTimestamp missing or outside 60 s (replay?)', failure: 'stale' };
+      return { ok: false, status: 401, reason: 'invalid signature', failure: 'signature' };
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      return { ok: false, status: 400, reason: 'the body is not valid JSON' };
+      return { ok: false, status: 400, reason: 'the body is not valid JSON', failure: 'malformed' };
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, status: 400, reason: 'the body is not a JSON object' };
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, status: 400, reason: 'the body is not a JSON object', failure: 'malformed' };
     const parsed = parseLinearPayload(body);
-    if (!parsed.ok) return { ok: false, status: 400, reason: `the body does not match Linear's payload: ${parsed.error}` };
+    if (!parsed.ok) return { ok: false, status: 400, reason: `the body does not match Linear's payload: ${parsed.error}`, failure: 'malformed' };
     const deliveryId = headers.deliveryId?.trim();
-    if (!deliveryId) return { ok: false, status: 400, reason: 'missing Linear-Delivery header (the dedupe key)' };
+    if (!deliveryId) return { ok: false, status: 400, reason: 'missing Linear-Delivery header (the dedupe key)', failure: 'missing_header' };
     return { ok: true, deliveryId, body: body as Record<string, unknown>, event: parsed.event };
   }
 }

@@ -100,11 +100,18 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
 
   setHandler(promptSignal, (prompt) => {
     if (!state.accept(prompt.deliveryId)) return;
+    // Issue-level events (comments) carry no agent session: answer in the session last used.
+    if (!prompt.agentSessionId && state.agentSessionId) prompt = { ...prompt, agentSessionId: state.agentSessionId };
+    if (!prompt.agentSessionId) {
+      log.warn('Dropping a prompt that names no agent session on an issue that has none', { deliveryId: prompt.deliveryId });
+      return;
+    }
     const item = state.enqueuePrompt(prompt);
     postQueue.push({ kind: 'ack', item, queuedBehind: turn !== undefined });
   });
   setHandler(resetSignal, (reset) => {
     if (!state.accept(reset.deliveryId)) return;
+    if (!reset.agentSessionId && state.agentSessionId) reset = { ...reset, agentSessionId: state.agentSessionId };
     const item = state.enqueueReset(reset);
     if (turn) postQueue.push({ kind: 'ack', item, queuedBehind: true });
     else item.acked = true; // answered by its own response right away
@@ -114,7 +121,8 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     if (turn) {
       stopRequested = { agentSessionId: stop.agentSessionId };
       turn.scope.cancel();
-    } else {
+    } else if (stop.agentSessionId) {
+      // An issue-level stop (delegate removed, issue canceled) while idle needs no answer.
       postQueue.push({ kind: 'idle-stop', agentSessionId: stop.agentSessionId });
     }
   });

@@ -309,3 +309,20 @@ test('continue-as-new keeps the queue, the resume tokens and the seen delivery i
     await r.finish();
   }
 });
+
+test('a comment follow-up without an agent session is answered in the session last used', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('First', { agentSessionId: 'session-a' });
+    await waitFor('the first response', () => finalsOf(r.fakes).length === 1);
+    await r.prompt('A comment on the issue', { agentSessionId: '', source: 'comment' });
+    await waitFor('the second response', () => finalsOf(r.fakes).length === 2);
+    expect(finalsOf(r.fakes).map((f) => f.agentSessionId)).toEqual(['session-a', 'session-a']);
+    // an issue-level stop while idle posts nothing
+    await r.stop('');
+    await new Promise((res) => setTimeout(res, 800));
+    expect(finalsOf(r.fakes)).toHaveLength(2);
+  } finally {
+    await r.finish();
+  }
+});

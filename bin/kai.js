@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// kai's command. Runs the compiled code in dist/ (npm install builds it); in a checkout without
+// a build it compiles the TypeScript sources on the fly.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const built = join(__dirname, '..', 'dist', 'cli', 'main.js');
+if (existsSync(built)) {
+  require(built).main();
+} else {
+  require('../scripts/ts-register');
+  require('../src/cli/main.ts').main();
+}
