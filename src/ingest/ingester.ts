@@ -3,13 +3,19 @@
 // the same router and dispatcher as the webhook server (same delivery ids, so the workflow
 // drops what both paths carried), marks rows done. Wakes on NOTIFY, polls as a fallback,
 // backs off failed rows, reclaims rows a crashed ingester left, survives Postgres restarts.
+// Counts deliveries, signal latency, backlog and lag in src/observability's metrics, and serves
+// them (with /healthz and /readyz) on its own port when `ops` is given ([metrics] port).
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { KaiConfig } from '../config/schema';
 import { logger as defaultLogger } from '../log';
-import { IngressDispatcher, type SessionSink } from '../webhook/dispatch';
+import { startOpsServer, type OpsServer } from '../observability/http';
+import { kaiMetrics, recordDelivery, recordIngestPoll, type DeliveryOutcome, type KaiMetrics } from '../observability/metrics';
+import { IngressDispatcher, deliveryOutcome, type SessionSink } from '../webhook/dispatch';
+import { linearEventType } from '../webhook/payloads';
+import { UNVERIFIED_TYPE } from '../webhook/receive';
 import { DEFAULT_ATTACHMENT_HOSTS, routeLinearEvent } from '../webhook/route';
 import { GATEWAY_SOURCE } from './gateway';
 import { EVENTS_CHANNEL } from './migrations';
@@ -44,6 +50,12 @@ export interface IngesterDeps {
   source?: string;
   /** Written to claimed_by; default host:pid:random. */
   ingesterId?: string;
+  /** Where deliveries, backlog and lag are recorded: the process-wide metrics by default. */
+  metrics?: KaiMetrics;
+  /** Serve /metrics, /healthz and /readyz on host:port (port 0 picks one); none when unset. */
+  ops?: { host?: string; port: number };
+  /** Shortest time between two backlog/lag measurements (default 1 s; also after an empty claim). */
+  backlogIntervalMs?: number;
 }
 
 export interface IngesterStats {
@@ -63,6 +75,8 @@ export interface Ingester {
   stats(): IngesterStats;
   /** Claims at once instead of waiting for NOTIFY or the poll. */
   wake(): void;
+  /** The /metrics, /healthz, /readyz server when `ops` was given (undefined if it could not listen). */
+  readonly opsServer: Promise<OpsServer | undefined>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +95,7 @@ export function ingesterDepsFromConfig(config: KaiConfig, pool: Pool, sessions: 
     sessions,
     batchSize: t.poll_batch_size,
     pollIntervalMs: t.poll_interval * 1000,
+    ops: config.metrics.port === undefined ? undefined : { host: config.metrics.host, port: config.metrics.port },
     prioritize: p.event_prioritization_enabled,
     currentCycleOnly: p.current_cycle_only,
     commentFollowupsEnabled: p.comment_followups_enabled,
@@ -101,6 +116,12 @@ class EventIngester implements Ingester {
   private readonly pollIntervalMs: number;
   private readonly maxAttempts: number;
   private readonly leaseMs: number;
+  private readonly metrics: KaiMetrics;
+  private readonly backlogIntervalMs: number;
+  private lastBacklog = 0;
+  /** Whether the last claim reached the database (for /readyz). */
+  private databaseOk = false;
+  opsServer: Promise<OpsServer | undefined> = Promise.resolve(undefined);
   private stopped = false;
   private stopSignal!: Promise<void>;
   private resolveStop!: () => void;
@@ -124,6 +145,8 @@ class EventIngester implements Ingester {
     this.pollIntervalMs = deps.pollIntervalMs ?? 5000;
     this.maxAttempts = deps.maxAttempts ?? 8;
     this.leaseMs = deps.leaseMs ?? 5 * 60_000;
+    this.metrics = deps.metrics ?? kaiMetrics();
+    this.backlogIntervalMs = deps.backlogIntervalMs ?? 1000;
     this.dispatcher =
       deps.dispatcher ??
       new IngressDispatcher({
@@ -132,6 +155,7 @@ class EventIngester implements Ingester {
         commentDebounceMs: (deps.commentDebounceSeconds ?? 0.5) * 1000,
         signalTimeoutMs: deps.signalTimeoutMs,
         appUserId: deps.appUserId,
+        metrics: this.metrics,
       });
     this.stopSignal = new Promise<void>((r) => (this.resolveStop = r));
     // An idle pooled connection that dies (Postgres restart) must not crash the process.
@@ -142,6 +166,23 @@ class EventIngester implements Ingester {
   start(): void {
     this.listening = this.listenLoop();
     this.running = this.runLoop();
+    if (this.deps.ops) this.opsServer = this.startOps(this.deps.ops);
+  }
+
+  private async startOps(at: { host?: string; port: number }): Promise<OpsServer | undefined> {
+    try {
+      const ops = await startOpsServer({
+        host: at.host,
+        port: at.port,
+        registry: this.metrics.registry,
+        ready: () => ({ ready: !this.stopped && this.databaseOk, database: this.databaseOk ? 'ok' : 'unavailable', listening: this.counters.listening }),
+      });
+      this.log.info({ url: ops.url }, 'metrics and health endpoints');
+      return ops;
+    } catch (err) {
+      this.log.error({ error: errorText(err), port: at.port }, 'Could not serve /metrics, /healthz and /readyz: is the port taken? Set [metrics] port');
+      return undefined;
+    }
   }
 
   stats(): IngesterStats {
@@ -161,6 +202,7 @@ class EventIngester implements Ingester {
     for (const s of [...this.sleepers]) s();
     await this.running;
     await this.listening;
+    await (await this.opsServer)?.close();
   }
 
   // ------------------------------------------------------------------ main loop
@@ -172,8 +214,11 @@ class EventIngester implements Ingester {
       try {
         await this.housekeeping();
         rows = await this.claim();
+        this.databaseOk = true;
         failures = 0;
+        if (rows.length === 0 || Date.now() - this.lastBacklog >= this.backlogIntervalMs) await this.measureBacklog();
       } catch (err) {
+        this.databaseOk = false;
         this.counters.dbErrors++;
         const wait = backoff(failures++, 250, 10_000);
         this.log.warn({ error: errorText(err), retryInMs: wait }, 'Could not claim events; retrying');
@@ -209,11 +254,25 @@ class EventIngester implements Ingester {
     if (this.deps.currentCycleOnly) {
       const r = await this.deps.pool.query(
         `UPDATE events SET status = 'skipped', processed_at = now(), outcome = 'skipped: the issue is outside the current cycle (current_cycle_only)'
-          WHERE source = $1 AND status = 'pending' AND in_current_cycle IS FALSE`,
+          WHERE source = $1 AND status = 'pending' AND in_current_cycle IS FALSE
+          RETURNING event_type`,
         [this.source],
       );
       if (r.rowCount) this.counters.skipped += r.rowCount;
+      for (const skipped of r.rows as Array<{ event_type: string }>) this.record(skipped.event_type, 'ignored');
     }
+  }
+
+  /** kai_ingest_backlog_events and kai_ingest_lag_seconds: pending rows (including those waiting
+   *  out a retry backoff) and the age of the oldest, by the database's clock. */
+  private async measureBacklog(): Promise<void> {
+    const { rows } = await this.deps.pool.query(
+      `SELECT count(*)::int AS backlog, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS lag
+         FROM events WHERE source = $1 AND status = 'pending'`,
+      [this.source],
+    );
+    this.lastBacklog = Date.now();
+    recordIngestPoll(Number(rows[0]?.backlog ?? 0), Number(rows[0]?.lag ?? 0), this.metrics);
   }
 
   private orderBy(prefix = ''): string {
@@ -265,10 +324,13 @@ class EventIngester implements Ingester {
     const reading = readEventRow(row);
     if (!reading.ok) {
       this.log.error({ ...fields, error: reading.error }, 'Cannot understand an event row; marking it failed');
+      this.record(UNVERIFIED_TYPE, 'rejected');
       await this.finish(row, 'failed', reading.error, 'unreadable');
       return;
     }
+    const type = linearEventType(reading.event);
     if (this.signalledUnmarked.has(row.id)) {
+      this.record(type, 'duplicate');
       await this.finish(row, 'done', null, 'signalled');
       return;
     }
@@ -281,12 +343,16 @@ class EventIngester implements Ingester {
     });
     let outcome: string;
     try {
-      const result = await this.dispatcher.dispatch(decision);
+      // Timed from the row's insert: what a user waits between Linear's event and the signal.
+      const result = await this.dispatcher.dispatch(decision, { source: 'ingest', deliveryId, receivedAt: row.created_at.getTime() });
       outcome = `${result.outcome}: ${result.detail}`;
       if (result.outcome === 'signalled') this.counters.signalled++;
+      this.record(type, deliveryOutcome(result));
     } catch (err) {
       const message = errorText(err);
+      // A retry is not an outcome yet (kai_signal_latency_seconds counts the failed attempt).
       if (row.attempts >= this.maxAttempts) {
+        this.record(type, 'failed');
         this.log.error({ ...fields, error: message }, 'An event failed its last attempt; marking it failed');
         await this.finish(row, 'failed', `attempt ${row.attempts}/${this.maxAttempts}: ${message}`, 'failed');
       } else {
@@ -298,6 +364,10 @@ class EventIngester implements Ingester {
     }
     this.signalledUnmarked.add(row.id);
     await this.finish(row, 'done', null, outcome);
+  }
+
+  private record(type: string, outcome: DeliveryOutcome): void {
+    recordDelivery('ingest', type, outcome, this.metrics);
   }
 
   /** Writes a row's result, retrying through database outages (the signal already happened). */

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_TYPES } from '../names';
+import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPES } from '../names';
 import { freePort } from './ports';
 
 export interface CliLocation {
@@ -61,7 +61,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
-  process: ChildProcess;
+  /** The CLI's process, when kai started it itself (not the SDK's download). */
+  process?: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -133,4 +134,30 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The fallback when no CLI is installed: the Temporal SDK downloads the CLI (needs internet)
+ *  and runs the same dev server. */
+export async function startDevServerWithSdkDownload(opts: Omit<DevServerOptions, 'cliPath' | 'onOutput' | 'startTimeoutMs'>): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const ip = opts.ip ?? '127.0.0.1';
+  const uiPort = opts.headless ? undefined : (opts.uiPort ?? (await freePort(ip)));
+  if (opts.dbFile) mkdirSync(dirname(opts.dbFile), { recursive: true });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip,
+      port: opts.port,
+      ui: !opts.headless,
+      uiPort,
+      dbFilename: opts.dbFile,
+      namespace: opts.namespace,
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      extraArgs: Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]),
+    },
+  });
+  return {
+    address: env.address,
+    uiUrl: uiPort ? `http://${ip}:${uiPort}` : undefined,
+    stop: () => env.teardown(),
+  };
 }

@@ -1,14 +1,18 @@
 // The direct webhook server (`kai webhook`): verified Linear deliveries become workflow
 // signals, and Linear hears 200 only once Temporal has accepted the signal (503 otherwise, so
-// Linear retries). Redeliveries carry the same Linear-Delivery and are dropped by the workflow.
+// Linear retries). Redeliveries carry the same Linear-Delivery: the dispatcher drops those it
+// already handed over, the workflow drops the rest. Counts go to src/observability's metrics.
 import { createServer } from 'node:http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { KaiConfig } from '../config/schema';
 import { logger as defaultLogger } from '../log';
-import { IngressDispatcher, type SessionSink } from './dispatch';
+import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
+import { kaiMetrics, recordDelivery, type KaiMetrics } from '../observability/metrics';
+import { IngressDispatcher, deliveryOutcome, type SessionSink } from './dispatch';
 import { listen, sendJson, sendText, type RunningServer } from './http';
+import { linearEventType } from './payloads';
 import { receiveDelivery } from './receive';
 import { routeLinearEvent, DEFAULT_ATTACHMENT_HOSTS } from './route';
 import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from './verify';
@@ -32,17 +36,21 @@ export interface WebhookDeps {
   checkTemporal?: () => Promise<unknown>;
   /** A dispatcher to share with an ingester in the same process. */
   dispatcher?: IngressDispatcher;
+  /** Where deliveries are counted and /metrics reads from: the process-wide metrics by default. */
+  metrics?: KaiMetrics;
 }
 
 export interface WebhookApp {
   app: Express;
   dispatcher: IngressDispatcher;
+  metrics: KaiMetrics;
   registry: Registry;
 }
 
 export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   const log = (deps.logger ?? defaultLogger).child({ component: 'webhook' });
   const path = deps.path ?? '/webhooks/linear';
+  const metrics = deps.metrics ?? kaiMetrics();
   const verifier = deps.secret ? new DeliveryVerifier(deps.secret) : undefined;
   const dispatcher =
     deps.dispatcher ??
@@ -52,62 +60,48 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
       commentDebounceMs: (deps.commentDebounceSeconds ?? 0.5) * 1000,
       signalTimeoutMs: deps.signalTimeoutMs,
       appUserId: deps.appUserId,
+      metrics,
     });
-  const registry = new Registry();
-  const deliveries = new Counter({
-    name: 'kai_webhook_deliveries_total',
-    help: 'Webhook deliveries by HTTP status and Linear event',
-    labelNames: ['status', 'event'],
-    registers: [registry],
-  });
-  const signalSeconds = new Histogram({
-    name: 'kai_webhook_signal_seconds',
-    help: 'From request received to the signal accepted by Temporal',
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
 
   const checkTemporal = deps.checkTemporal ?? defaultTemporalCheck(deps.sessions);
 
   const app = express();
   app.disable('x-powered-by');
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.get('/healthz', healthzHandler);
 
-  app.get('/readyz', async (_req, res) => {
-    let temporal: string = 'ok';
-    try {
-      if (checkTemporal) await withDeadline(checkTemporal(), 2500);
-    } catch (err) {
-      temporal = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    const secret = verifier ? 'configured' : 'missing';
-    const ready = temporal === 'ok' && !!verifier && !dispatcher.revoked;
-    sendJson(res, ready ? 200 : 503, {
-      ready,
-      temporal,
-      secret,
-      linearAuthorization: dispatcher.revoked ? 'revoked' : 'ok',
-      notices: dispatcher.notices(),
-      events: Object.fromEntries(dispatcher.counts),
-    });
-  });
+  app.get(
+    '/readyz',
+    readyzHandler(async () => {
+      let temporal: string = 'ok';
+      try {
+        if (checkTemporal) await withDeadline(checkTemporal(), 2500);
+      } catch (err) {
+        temporal = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      return {
+        ready: temporal === 'ok' && !!verifier && !dispatcher.revoked,
+        temporal,
+        secret: verifier ? 'configured' : 'missing',
+        linearAuthorization: dispatcher.revoked ? 'revoked' : 'ok',
+        notices: dispatcher.notices(),
+        events: Object.fromEntries(dispatcher.counts),
+      };
+    }),
+  );
 
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', registry.contentType);
-    res.end(await registry.metrics());
-  });
+  app.get('/metrics', metricsHandler(metrics.registry));
 
   app.all(path, async (req, res) => {
     const received = await receiveDelivery(req, res, {
       verifier,
       bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
       logger: log,
-      onStatus: (status) => deliveries.inc({ status: String(status), event: 'refused' }),
+      source: 'webhook',
+      metrics,
     });
     if (!received) return;
+    const type = linearEventType(received.event);
     const decision = routeLinearEvent(received.event, {
       deliveryId: received.deliveryId,
       receivedAt: received.receivedAt.toISOString(),
@@ -116,12 +110,15 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
       attachmentHosts: deps.attachmentHosts ?? DEFAULT_ATTACHMENT_HOSTS,
     });
     try {
-      const result = await dispatcher.dispatch(decision);
-      if (result.outcome === 'signalled') signalSeconds.observe((Date.now() - received.receivedAt.getTime()) / 1000);
-      deliveries.inc({ status: '200', event: decision.label });
+      const result = await dispatcher.dispatch(decision, {
+        source: 'webhook',
+        deliveryId: received.deliveryId,
+        receivedAt: received.receivedAt.getTime(),
+      });
+      recordDelivery('webhook', type, deliveryOutcome(result), metrics);
       sendJson(res, 200, { ok: true, deliveryId: received.deliveryId, outcome: result.outcome, detail: result.detail });
     } catch (err) {
-      deliveries.inc({ status: '503', event: decision.label });
+      recordDelivery('webhook', type, 'failed', metrics);
       log.error(
         { deliveryId: received.deliveryId, event: decision.label, error: err instanceof Error ? err.message : String(err) },
         'Temporal did not accept the signal: answering 503 so Linear retries',
@@ -134,7 +131,7 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     res.status(404).type('text/plain').send('Not found');
   });
 
-  return { app, dispatcher, registry };
+  return { app, dispatcher, metrics, registry: metrics.registry };
 }
 
 export interface StartedWebhookServer extends RunningServer {

@@ -4,7 +4,7 @@
 // by either path) and time each signal. One per process, shared by webhook and ingester.
 import type { Logger } from 'pino';
 import type { SessionSignal } from '../client';
-import { kaiMetrics, observeSignalLatency, type DeliverySource, type KaiMetrics } from '../observability/metrics';
+import { kaiMetrics, observeSignalLatency, type DeliveryOutcome, type DeliverySource, type KaiMetrics } from '../observability/metrics';
 import type { PromptSignal } from '../workflows/signals';
 import type { CommentFollowUp, IngressNotice, RouteDecision } from './route';
 
@@ -47,6 +47,20 @@ export type DispatchResult =
   | { outcome: 'notice'; detail: string }
   /** Already handed over in this process (or in flight): nothing sent again. */
   | { outcome: 'duplicate'; detail: string };
+
+/** kai_deliveries_total's outcome for what the dispatcher did with a verified delivery. */
+export function deliveryOutcome(result: DispatchResult): DeliveryOutcome {
+  switch (result.outcome) {
+    case 'signalled':
+      return 'signaled';
+    case 'duplicate':
+      return 'duplicate';
+    case 'not-running':
+    case 'ignored':
+    case 'notice':
+      return 'ignored';
+  }
+}
 
 export class SignalTimeoutError extends Error {
   constructor(ms: number) {

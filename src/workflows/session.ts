@@ -288,7 +288,8 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
         activityId: uuid4(),
         kind: 'response',
         body: finalText(run.answer, publish),
-        plan: lifecyclePlan(undefined),
+        // The engine's own todo list, when it published one, stays as the session's plan.
+        plan: run.planPublished ? undefined : lifecyclePlan(undefined),
         addedExternalUrls: addedExternalUrls.length ? addedExternalUrls : undefined,
       });
       state.lastError = undefined;

@@ -94,7 +94,9 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
       Math.max(200, Math.min(10_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
 
     let sink: ProgressSink | undefined;
+    let planPublished = false;
     const emit = (event: EngineEvent) => {
+      if (event.type === 'plan') planPublished = true;
       beat.events++;
       beat.lastEventType = event.type;
       if ((event.type === 'started' || event.type === 'completed') && event.resumeToken) beat.resumeToken = event.resumeToken;
@@ -106,7 +108,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const timer = ctx ? setInterval(heartbeat, interval) : undefined;
     try {
       if (engine === 'script' && !cfg?.command) {
-        return await runScriptEdits(input, resumeToken, emit, ctx?.cancellationSignal);
+        return { ...(await runScriptEdits(input, resumeToken, emit, ctx?.cancellationSignal)), planPublished };
       }
       const spec = processSpec(engine, input, resumeToken);
       log.info({ command: spec.command, resume: Boolean(resumeToken), model: input.model }, 'engine starting');
@@ -132,7 +134,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
         'engine finished',
       );
       if (outcome.cancelled) throw new CancelledFailure('the engine run was stopped; its process group was terminated');
-      return toResult(outcome.completion, outcome.resumeToken ?? resumeToken);
+      return { ...toResult(outcome.completion, outcome.resumeToken ?? resumeToken), planPublished };
     } catch (err) {
       if (err instanceof EngineSpawnError) {
         const binary = engine === 'script' ? '/bin/sh' : (cfg?.binary ?? DEFAULT_BINARIES[engine]);

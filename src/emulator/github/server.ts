@@ -120,6 +120,12 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   });
   const pullJson = (r: EmulatedRepo, p: EmulatedPull) => ({ ...p, base: { ...p.base, repo: repoJson(r) } });
 
+  // The authenticated user, as `kai doctor` asks for it to prove a token works.
+  app.get('/user', (_req, res) => {
+    res.setHeader('x-oauth-scopes', 'repo');
+    res.json({ login: 'kai-emulator', id: 1, type: 'User' });
+  });
+
   app.get('/repos/:owner/:repo', (req, res) => {
     res.json(repoJson(ensureRepo(param(req, 'owner'), param(req, 'repo'))));
   });
