@@ -52,26 +52,49 @@ export async function printStatus(client: Client, settings: TemporalSettings, is
   }
 }
 
+/** How long `kai sessions` waits for a running session to answer its status query (for the PR). */
+const STATUS_QUERY_TIMEOUT_MS = 2_000;
+
+async function pullRequestOf(client: Client, workflowId: string): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), STATUS_QUERY_TIMEOUT_MS);
+  });
+  try {
+    // No worker answering (all stopped) must not stall the listing: the PR column shows "?".
+    const status = await Promise.race([client.workflow.getHandle(workflowId).query(statusQuery), timeout]);
+    return status ? (status.prUrl ?? '-') : '?';
+  } catch {
+    return '?';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function printSessions(client: Client, settings: TemporalSettings, opts: { all: boolean; limit: number }): Promise<void> {
   const query = `WorkflowType = 'issueSessionWorkflow'${opts.all ? '' : ` AND ExecutionStatus = 'Running'`}`;
-  const rows: string[][] = [];
+  const rows: Array<Promise<string[]>> = [];
   for await (const wf of client.workflow.list({ query })) {
     const sa = wf.typedSearchAttributes;
-    rows.push([
+    const cells = [
       sa.get(SEARCH_ATTRIBUTES.issueIdentifier) ?? issueIdFromWorkflowId(wf.workflowId) ?? wf.workflowId,
       wf.status.name,
       sa.get(SEARCH_ATTRIBUTES.phase) ?? '-',
       sa.get(SEARCH_ATTRIBUTES.engine) ?? '-',
       sa.get(SEARCH_ATTRIBUTES.team) ?? '-',
-      webUiWorkflowUrl(settings.webUiUrl, settings.namespace, wf.workflowId),
-    ]);
+    ];
+    const url = webUiWorkflowUrl(settings.webUiUrl, settings.namespace, wf.workflowId);
+    // The pull request lives in the session's state, not in visibility: ask the running ones.
+    const pr = wf.status.name === 'RUNNING' ? pullRequestOf(client, wf.workflowId) : Promise.resolve('-');
+    rows.push(pr.then((p) => [...cells, p, url]));
     if (rows.length >= opts.limit) break;
   }
   if (rows.length === 0) {
     process.stdout.write(opts.all ? 'No kai sessions yet.\n' : 'No running kai sessions (`--all` includes ended ones).\n');
     return;
   }
-  const header = ['ISSUE', 'WORKFLOW', 'PHASE', 'ENGINE', 'TEAM', 'WEB UI'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
+  const table = await Promise.all(rows);
+  const header = ['ISSUE', 'WORKFLOW', 'PHASE', 'ENGINE', 'TEAM', 'PULL REQUEST', 'WEB UI'];
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
 }

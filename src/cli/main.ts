@@ -1,13 +1,13 @@
 // `kai`: one command per process role, each wiring the configuration to the pieces it runs.
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { Pool } from 'pg';
 import { SessionClient } from '../client';
 import { configCheck, loadConfig, type KaiConfig } from '../config';
 import { ConfigError } from '../config/errors';
 import { LinearAuthError, runLinearAuthorization } from '../config/linear-auth';
-import { configureLogging, installTemporalRuntime, startOpsServer } from '../observability';
+import { configureLogging, createKaiMetrics, installTemporalRuntime, setKaiMetrics, startOpsServer } from '../observability';
 import { connectClient, connectWorker, temporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createKaiWorkers } from '../worker';
@@ -32,6 +32,12 @@ interface GlobalOpts {
 function load(cmd: Command): KaiConfig {
   const opts = cmd.optsWithGlobals<GlobalOpts>();
   return loadConfig({ path: opts.config });
+}
+
+/** Logging and the process's metrics registry, labelled with the process role. */
+function setupProcess(config: KaiConfig, component: string, dev = false) {
+  setKaiMetrics(createKaiMetrics({ defaultMetrics: true, defaultLabels: { component } }));
+  return configureLogging(config, { dev, component });
 }
 
 function listenOptions(config: KaiConfig, opts: { host?: string; port?: string }): { host: string; port: number } {
@@ -75,7 +81,7 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'where the dev server keeps its state', '.kai')
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
-      const logger = configureLogging(config, { dev: true, component: 'dev' });
+      const logger = setupProcess(config, 'dev', true);
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const stack = await startLocalStack({
         config,
@@ -103,7 +109,7 @@ export function buildProgram(): Command {
     .option('--metrics-port <port>', "serve kai's /metrics, /healthz and /readyz on this port (default: metrics.port)")
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
-      const logger = configureLogging(config, { component: 'worker' });
+      const logger = setupProcess(config, 'worker');
       installTemporalRuntime({ metricsBindAddress: config.temporal.metrics_bind_address, logger, globalTags: { service: 'kai-worker' } });
       const settings = temporalSettings(config);
       const client = await connectClient(settings);
@@ -141,7 +147,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port to listen on (default: webhook_port)')
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
-      const logger = configureLogging(config, { component: 'webhook' });
+      const logger = setupProcess(config, 'webhook');
       const sessions = await sessionClientFor(config);
       const server = await startWebhookServer(webhookDepsFromConfig(config, sessions, { logger }), listenOptions(config, opts));
       onShutdown(() => server.close());
@@ -156,7 +162,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port to listen on (default: webhook_port)')
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
-      const logger = configureLogging(config, { component: 'gateway' });
+      const logger = setupProcess(config, 'gateway');
       const pool = new Pool({ connectionString: databaseUrl(config), max: 10 });
       onShutdown(() => pool.end());
       const server = await startGatewayServer(
@@ -173,7 +179,7 @@ export function buildProgram(): Command {
     .description('Claim events from the PostgreSQL events table and signal the issue workflows (outbound connections only).')
     .action(async (_opts, cmd: Command) => {
       const config = load(cmd);
-      const logger = configureLogging(config, { component: 'ingest' });
+      const logger = setupProcess(config, 'ingest');
       const pool = new Pool({ connectionString: databaseUrl(config), max: 4 });
       const sessions = await sessionClientFor(config);
       const ingester = startIngester(ingesterDepsFromConfig(config, pool, sessions, { logger }));
@@ -214,10 +220,17 @@ export function buildProgram(): Command {
 
   program
     .command('doctor')
-    .description('Check that everything kai needs is in place, each with a pass/fail line and a fix.')
-    .action(async (_opts, cmd: Command) => {
+    .description(
+      'Check that everything kai needs is in place: Temporal and its namespace, search attributes, the Linear token and its scopes, ' +
+        'the webhook secret, engines, git and the project repositories, the GitHub token, and PostgreSQL when configured. ' +
+        'One pass/fail line per check, with a fix; exits 1 when a required check fails.',
+    )
+    .option('--timeout <seconds>', 'bound on each check', '5')
+    .action(async (opts, cmd: Command) => {
       const config = load(cmd);
-      process.exitCode = await runDoctor({ config, print: (line: string) => process.stdout.write(`${line}\n`) });
+      const seconds = Number(opts.timeout);
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new ConfigError('the command line', [`--timeout: expected a number of seconds greater than 0, found "${opts.timeout}".`]);
+      process.exitCode = await runDoctor({ config, timeoutMs: seconds * 1000, print: (line: string) => process.stdout.write(`${line}\n`) });
     });
 
   program
@@ -252,7 +265,7 @@ export function buildProgram(): Command {
       }
     });
 
-  const engine = program.command('engine').description('Engine tools.');
+  const engine = program.command('engine').description('Engine tools: turn a recorded engine stream into kai\'s events (`kai engine parse`).');
   engine
     .command('parse')
     .description("Read a recorded engine stream (JSONL; stdin when no file) and print kai's normalized events as JSONL.")
@@ -287,7 +300,7 @@ export function buildProgram(): Command {
       await waitForShutdown();
     });
 
-  const config = program.command('config').description('Configuration tools.');
+  const config = program.command('config').description('Configuration tools: validate kai.toml and print the effective settings (`kai config check`).');
   config
     .command('check')
     .description('Validate the configuration and print the effective settings, secrets masked.')
@@ -298,7 +311,7 @@ export function buildProgram(): Command {
       process.exitCode = result.exitCode;
     });
 
-  const auth = program.command('auth').description('Credentials.');
+  const auth = program.command('auth').description('Credentials: install kai\'s Linear app and store its tokens (`kai auth linear`).');
   auth
     .command('linear')
     .description('Install your Linear app (actor=app) through the OAuth authorization-code flow and store its tokens for kai.')
@@ -320,10 +333,16 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[] = process.argv): Promise<void> {
+/** Runs kai. Tests pass a program built with `exitOverride()` so commander reports instead of exiting. */
+export async function main(argv: string[] = process.argv, program: Command = buildProgram()): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed the help or the usage error.
+      process.exitCode = err.exitCode;
+      return;
+    }
     if (err instanceof ConfigError || err instanceof LinearAuthError) {
       process.stderr.write(`kai: ${err.message}\n`);
       process.exitCode = 2;
