@@ -46,7 +46,7 @@ export async function openBenchContext(opts: BenchContextOptions): Promise<Bench
   if (!runtimeInstalled) {
     runtimeInstalled = true;
     try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
+      Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
     } catch {
       // one is installed already (jest harness, CLI)
     }

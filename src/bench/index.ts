@@ -1,10 +1,114 @@
+// `kai bench` (npm run bench): measures kai against the seed's design on this machine, in one
+// run, and prints a table and bench/results.json. Loads go to 127.0.0.1 only and every
+// measurement is bounded in count and time. See each scenario for what exactly is timed.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import type { KaiConfig } from '../config/schema';
+import { setLogger } from '../log';
+import { openBenchContext, type BenchContext } from './context';
+import { createBenchDatabase, type BenchDatabase } from './database';
+import { benchAcceptance, type AcceptanceOptions, type AcceptanceResult } from './scenarios/acceptance';
+import { benchAckLatency, type LatencyOptions, type LatencyResult } from './scenarios/latency';
+import { benchSessionCost, type HistoryRow, type RequestsResult, type SessionCostOptions } from './scenarios/sessions';
+import { benchWorker, type WorkerOptions, type WorkerResult } from './scenarios/worker';
+import { formatTable } from './table';
 
 export interface BenchOptions {
   config: KaiConfig;
   quick: boolean;
+  /** Where results.json goes (default ./bench/results.json). */
+  outFile?: string;
+  print?: (line: string) => void;
 }
 
-export async function runBench(_opts: BenchOptions): Promise<number> {
-  throw new Error('kai bench is being built (issue 8)');
+export interface BenchCounts {
+  latency: LatencyOptions;
+  acceptance: AcceptanceOptions;
+  sessions: SessionCostOptions;
+  worker: WorkerOptions;
+}
+
+export const FULL_COUNTS: BenchCounts = {
+  latency: { sessions: 200, ratePerSecond: 10 },
+  acceptance: { deliveries: 400, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 1000 },
+  sessions: { requestRuns: 2, historyEvents: [20, 200, 2000] },
+  worker: { concurrency: [1, 10, 20], memoryEvents: 200, crashEvents: 200 },
+};
+
+export const QUICK_COUNTS: BenchCounts = {
+  latency: { sessions: 20, ratePerSecond: 10 },
+  acceptance: { deliveries: 60, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 60 },
+  sessions: { requestRuns: 1, historyEvents: [20, 200, 2000] },
+  worker: { concurrency: [1, 3, 5], memoryEvents: 50, crashEvents: 100 },
+};
+
+export interface BenchResults {
+  meta: {
+    startedAt: string;
+    seconds: number;
+    quick: boolean;
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    temporal: string;
+  };
+  ackLatency: LatencyResult;
+  acceptance: AcceptanceResult;
+  linearRequests: RequestsResult;
+  historyEvents: HistoryRow[];
+  worker: WorkerResult;
+}
+
+/** Runs every scenario in turn on an open context and database. */
+export async function runBenchSuite(ctx: BenchContext, db: BenchDatabase, counts: BenchCounts, say: (line: string) => void = () => undefined): Promise<Omit<BenchResults, 'meta'>> {
+  say(`1/5 acknowledgement latency: ${counts.latency.sessions} sessions per path at ${counts.latency.ratePerSecond}/s (direct, gateway+NOTIFY, seed polling)...`);
+  const ackLatency = await benchAckLatency(ctx, db, counts.latency);
+  say(`2/5 webhook acceptance (${counts.acceptance.deliveries} deliveries per level) and ingester claims (${counts.acceptance.claimEvents} events)...`);
+  const acceptance = await benchAcceptance(ctx, db, counts.acceptance);
+  say('3/5 + 4/5 Linear requests and history events per session...');
+  const cost = await benchSessionCost(ctx, counts.sessions);
+  say('5/5 worker memory and crash recovery (worker in a child process)...');
+  const worker = await benchWorker(ctx, counts.worker);
+  return { ackLatency, acceptance, linearRequests: cost.requests, historyEvents: cost.history, worker };
+}
+
+export async function runBench(opts: BenchOptions): Promise<number> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const counts = opts.quick ? QUICK_COUNTS : FULL_COUNTS;
+  const startedAt = new Date();
+  const ctx = await openBenchContext({ baseConfig: opts.config, say });
+  setLogger(ctx.logger);
+  let db: BenchDatabase | undefined;
+  try {
+    db = await createBenchDatabase(ctx.pgAdminUrl);
+    const suite = await runBenchSuite(ctx, db, counts, say);
+    const results: BenchResults = {
+      meta: {
+        startedAt: startedAt.toISOString(),
+        seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+        quick: opts.quick,
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 1024 ** 3),
+        temporal: ctx.temporalAddress,
+      },
+      ...suite,
+    };
+    const out = resolve(opts.outFile ?? 'bench/results.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    for (const line of formatTable(results)) print(line);
+    print('');
+    print(`Results written to ${out}.`);
+    return 0;
+  } finally {
+    await db?.drop().catch((err) => say(`bench: could not drop the bench database: ${(err as Error).message}`));
+    await ctx.close();
+  }
 }

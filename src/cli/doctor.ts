@@ -93,9 +93,16 @@ function runCommand(file: string, args: string[], opts: { ms: number; env: NodeJ
       clearTimeout(timer);
       resolve(r);
     };
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a wrapper script's children die with it on timeout.
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
       finish({ ok: false, stdout, stderr, problem: `no answer within ${Math.round(opts.ms / 100) / 10} s` });
     }, opts.ms);
     child.stdout.on('data', (c: Buffer) => (stdout = (stdout + c.toString('utf8')).slice(0, 4096)));
@@ -203,7 +210,7 @@ async function linearChecks(config: KaiConfig, env: NodeJS.ProcessEnv, ms: numbe
     tokens = createLinearTokenProvider(config, { env });
   } catch (err) {
     if (!(err instanceof LinearAuthError)) throw err;
-    return [fail('Linear token', 'no Linear credentials are configured', err.message), scopesSkipped];
+    return [fail('Linear token', 'no Linear credentials are configured', err.message.replace(/^No Linear credentials\.\s*/, '')), scopesSkipped];
   }
   const source = credentialSource(tokens, config, env);
   const apiUrl = config.linear.api_url;

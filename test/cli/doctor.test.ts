@@ -2,7 +2,7 @@
 // repository, fake engine binaries and the local PostgreSQL: all pass, and each broken piece
 // is named with a fix.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,7 +196,7 @@ describe('kai doctor', () => {
     expectNoSecrets(wrong);
 
     const path = config();
-    const text = require('node:fs').readFileSync(path, 'utf8') as string;
+    const text = readFileSync(path, 'utf8');
     writeFileSync(path, text.replace(/^token = .*$/m, ''));
     const none = await doctor(path);
     expect(none.code).toBe(1);
@@ -212,7 +212,7 @@ describe('kai doctor', () => {
 
   it('fails on a missing webhook secret, names it, and accepts LINEAR_WEBHOOK_SECRET instead', async () => {
     const path = config();
-    const text = require('node:fs').readFileSync(path, 'utf8') as string;
+    const text = readFileSync(path, 'utf8');
     writeFileSync(path, text.replace(/^webhook_signing_secret = .*$/m, ''));
     const missing = await doctor(path);
     expect(missing.code).toBe(1);
@@ -262,7 +262,7 @@ describe('kai doctor', () => {
 
   it('skips PostgreSQL when no database is configured', async () => {
     const path = config();
-    const text = require('node:fs').readFileSync(path, 'utf8') as string;
+    const text = readFileSync(path, 'utf8');
     writeFileSync(path, text.replace(/^\[database\]\nurl = .*$/m, ''));
     const run = await doctor(path);
     expect(line(run, 'PostgreSQL')).toMatch(/^\[skip\].*not configured/);

@@ -3,7 +3,6 @@
 // (a) kai's webhook server, (b) kai's gateway + ingester (woken by NOTIFY), and (c) the seed's
 // design: the same gateway, drained by a consumer polling every 5 s, 10 rows at a time.
 // Sessions ask "/help", so what is timed is ingress and acknowledgement rather than git.
-import type { Pool } from 'pg';
 import { startGatewayServer, startIngester, ingesterDepsFromConfig } from '../../ingest';
 import type { RunningServer } from '../../webhook';
 import type { BenchContext } from '../context';
@@ -129,4 +128,3 @@ async function runPath(world: BenchWorld, url: string, count: number, rate: numb
   return { ...distribution(latencies), rejected };
 }
 
-export type { Pool };

@@ -1,0 +1,63 @@
+// Starts a bench worker child (compiled JavaScript when kai runs from dist/, the TypeScript
+// source through the project's swc hook when it runs from src/ under jest) and watches its RSS.
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BenchContext } from './context';
+import type { WorkerChildMessage, WorkerChildSpec } from './worker-child';
+import type { BenchWorld } from './world';
+
+export interface WorkerChild {
+  pid: number;
+  /** Latest RSS the worker reported, in bytes. */
+  rss(): number;
+  /** Highest RSS reported since the last resetPeak(). */
+  peak(): number;
+  resetPeak(): void;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export async function startWorkerChild(ctx: BenchContext, world: BenchWorld): Promise<WorkerChild> {
+  const configPath = join(ctx.root, `${world.taskQueue}.config.json`);
+  writeFileSync(configPath, JSON.stringify(world.config), { mode: 0o600 });
+  const spec: WorkerChildSpec = {
+    configPath,
+    bundlePath: ctx.bundlePath,
+    temporalAddress: ctx.temporalAddress,
+    namespace: ctx.namespace,
+    taskQueue: world.taskQueue,
+  };
+  const fromSource = __filename.endsWith('.ts');
+  const script = join(__dirname, fromSource ? 'worker-child.ts' : 'worker-child.js');
+  const execArgv = fromSource ? ['-r', resolve(__dirname, '..', '..', 'scripts', 'ts-register.js')] : [];
+  const child: ChildProcess = fork(script, [], {
+    execArgv,
+    env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let last = 0;
+  let peak = 0;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise<void>((ready, fail) => {
+    child.on('message', (m: WorkerChildMessage) => {
+      if (m.type === 'ready') ready();
+      if (m.type === 'rss') {
+        last = m.rss;
+        peak = Math.max(peak, m.rss);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`bench: the worker child exited (${code}) before it was ready`)));
+  });
+  return {
+    pid: child.pid!,
+    rss: () => last,
+    peak: () => peak,
+    resetPeak: () => void (peak = last),
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

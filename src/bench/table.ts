@@ -1,0 +1,78 @@
+// The benchmark's printed table: every figure beside the baseline measured in the same run.
+import type { BenchResults } from './index';
+
+type Row = [string, string, string, string];
+
+export function formatTable(r: BenchResults): string[] {
+  const rows: Array<Row | string> = [];
+  const section = (title: string) => rows.push(title);
+  const row = (figure: string, kai: string | number, baseline: string | number, baselineName: string) =>
+    rows.push([figure, String(kai), String(baseline), baselineName]);
+
+  const lat = r.ackLatency;
+  section(`1. Acknowledgement latency, webhook sent -> ack stored at the Linear emulator (ms; ${lat.sessions} sessions per path, ${lat.deliveriesPerSecond}/s)`);
+  const seedName = `seed: gateway + poll ${lat.seedPollIntervalS} s, batch ${lat.seedBatchSize}`;
+  for (const p of ['p50', 'p95', 'p99'] as const) {
+    row(`  ${p}  kai direct webhook`, lat.direct[p], lat.seedPolling[p], seedName);
+    row(`  ${p}  kai gateway + ingester (NOTIFY)`, lat.gatewayNotify[p], lat.seedPolling[p], seedName);
+  }
+  row('  rejected deliveries (direct / NOTIFY)', `${lat.direct.rejected} / ${lat.gatewayNotify.rejected}`, lat.seedPolling.rejected, seedName);
+
+  const acc = r.acceptance;
+  section('2. Webhook acceptance: deliveries/s answered 200 (lost / duplicated workflow effects)');
+  for (const [i, d] of acc.direct.entries()) {
+    const g = acc.gateway[i]!;
+    row(
+      `  concurrency ${d.concurrency}: direct (${d.accepted}/${d.deliveries} accepted)`,
+      `${d.perSecond} (${d.lost}/${d.duplicated})`,
+      `${g.perSecond} (${g.lost}/${g.duplicated})`,
+      `gateway insert, as the seed's kai-gateway (${g.accepted}/${g.deliveries})`,
+    );
+  }
+  for (const [i, k] of acc.ingesterClaims.entries()) {
+    const s = acc.seedConsumerClaims[i];
+    row(
+      `  ingester claims/s, ${k.consumers} ingester(s), ${k.events} events`,
+      `${k.perSecond} (${k.lost}/${k.duplicated})`,
+      s ? `${s.perSecond} (${s.lost}/${s.duplicated})` : '-',
+      `seed polling consumer x${s?.consumers ?? '-'}`,
+    );
+  }
+
+  const req = r.linearRequests;
+  section(`3. Linear requests per session (engine emits ${req.engineEvents} events; mean of ${req.runs})`);
+  row(
+    `  coalesced (ephemeral ${req.coalesceSettings.ephemeral_activity_coalesce_s} s, plan ${req.coalesceSettings.plan_coalesce_s} s)`,
+    req.coalesced,
+    req.uncoalesced,
+    'coalescing off (0 s, 0 s)',
+  );
+
+  section('4. Temporal history events per session (should stay flat)');
+  const first = r.historyEvents[0];
+  for (const h of r.historyEvents) {
+    row(`  engine stream of ${h.engineEvents} events (${h.linearRequests} Linear requests, ${h.sessionSeconds} s)`, h.historyEvents, first?.historyEvents ?? '-', `the ${first?.engineEvents}-event session`);
+  }
+
+  const w = r.worker;
+  section('5. Worker (child process) memory and crash recovery');
+  for (const m of w.memory) row(`  peak RSS with ${m.sessions} concurrent session(s) (MB)`, m.peakRssMb, w.idleRssMb, 'idle worker RSS (MB)');
+  const c = w.resume;
+  row(`  SIGKILL mid-engine -> retried engine progress (s; heartbeat timeout ${c.engineHeartbeatTimeoutS} s)`, c.killToResumedS, '-', '');
+  row('  SIGKILL mid-engine -> final response (s)', c.killToFinalS, '-', '');
+  row('  whole session with the crash (s)', c.crashedSessionS, c.uninterruptedSessionS, 'the same session, no crash (s)');
+  row('  new worker ready after the kill (s)', c.killToNewWorkerReadyS, '-', '');
+  row('  final responses / pull requests of the crashed session', `${c.finalResponses} / ${c.pullRequests}`, '1 / 1', 'expected');
+
+  const header: Row = ['figure', 'kai', 'baseline', 'baseline is'];
+  const tableRows = rows.filter((x): x is Row => Array.isArray(x));
+  const widths = header.map((h, i) => Math.max(h.length, ...tableRows.map((t) => t[i]!.length)));
+  const fmt = (t: Row) => t.map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [
+    `kai bench${r.meta.quick ? ' --quick' : ''}: ${r.meta.cpus} x ${r.meta.cpuModel}, ${r.meta.memoryGb} GB, Node ${r.meta.node}, ${r.meta.seconds} s`,
+    fmt(header),
+    '-'.repeat(widths.reduce((a, b) => a + b + 2, -2)),
+  ];
+  for (const x of rows) out.push(typeof x === 'string' ? x : fmt(x));
+  return out;
+}
