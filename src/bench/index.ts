@@ -38,9 +38,9 @@ export const FULL_COUNTS: BenchCounts = {
 
 export const QUICK_COUNTS: BenchCounts = {
   latency: { sessions: 20, ratePerSecond: 10 },
-  acceptance: { deliveries: 60, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 60 },
+  acceptance: { deliveries: 40, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 40 },
   sessions: { requestRuns: 1, historyEvents: [20, 200, 2000] },
-  worker: { concurrency: [1, 3, 5], memoryEvents: 50, crashEvents: 100 },
+  worker: { concurrency: [1, 2, 3], memoryEvents: 40, crashEvents: 60 },
 };
 
 export interface BenchResults {
