@@ -10,6 +10,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -83,6 +84,9 @@ export interface SessionResult {
   prUrl?: string;
 }
 
+/** Workflow changes guarded for histories recorded before them (see test/workflows/replay.test.ts). */
+const PATCH_HELP_AT_ONCE = 'help-answered-at-once';
+
 /** Non-retryable failure types raised by activities (see src/activities/errors.ts). */
 const PERMANENT_ERRORS = ['LinearUserError', 'NotConfigured', 'InvalidInput', 'EngineUnavailable'];
 
@@ -92,8 +96,8 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
   const info = workflowInfo();
   const acts = activityProxies(opts, info.taskQueue);
 
-  /** Posts that must not wait for the running turn (acks, idle-stop answers), in order. */
-  const postQueue: Array<{ kind: 'ack'; item: QueueItem; queuedBehind: boolean } | { kind: 'idle-stop'; agentSessionId: string }> = [];
+  /** Posts that must not wait for the running turn (acks, answers that need no turn), in order. */
+  const postQueue: Array<{ kind: 'ack'; item: QueueItem; queuedBehind: boolean } | { kind: 'reply'; agentSessionId: string; body: string }> = [];
   let turn: { scope: CancellationScope; agentSessionId: string } | undefined;
   let stopRequested: { agentSessionId: string } | undefined;
   let ending = false;
@@ -104,6 +108,11 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     if (!prompt.agentSessionId && state.agentSessionId) prompt = { ...prompt, agentSessionId: state.agentSessionId };
     if (!prompt.agentSessionId) {
       log.warn('Dropping a prompt that names no agent session on an issue that has none', { deliveryId: prompt.deliveryId });
+      return;
+    }
+    // /help needs no turn: answer it at once rather than behind a running engine.
+    if (parseCommand(prompt.body)?.kind === 'help' && patched(PATCH_HELP_AT_ONCE)) {
+      postQueue.push({ kind: 'reply', agentSessionId: prompt.agentSessionId, body: helpText(state.engine, state.model) });
       return;
     }
     const item = state.enqueuePrompt(prompt);
@@ -123,7 +132,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       turn.scope.cancel();
     } else if (stop.agentSessionId) {
       // An issue-level stop (delegate removed, issue canceled) while idle needs no answer.
-      postQueue.push({ kind: 'idle-stop', agentSessionId: stop.agentSessionId });
+      postQueue.push({ kind: 'reply', agentSessionId: stop.agentSessionId, body: IDLE_STOP_TEXT });
     }
   });
   setHandler(statusQuery, () => state.status());
@@ -146,13 +155,8 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       if (postQueue.length === 0) return;
       const next = postQueue.shift()!;
       try {
-        if (next.kind === 'idle-stop') {
-          await acts.linear.linearPostFinal({
-            agentSessionId: next.agentSessionId,
-            activityId: uuid4(),
-            kind: 'response',
-            body: IDLE_STOP_TEXT,
-          });
+        if (next.kind === 'reply') {
+          await postFinal(next.agentSessionId, 'response', next.body);
         } else if (!next.item.acked) {
           await acknowledge(next.item, next.queuedBehind);
         }

@@ -326,3 +326,23 @@ test('a comment follow-up without an agent session is answered in the session la
     await r.finish();
   }
 });
+
+test('/help during a run is answered at once, not queued behind the engine', async () => {
+  const r = await rig();
+  try {
+    r.fakes.hold();
+    await r.prompt('Long task');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    await r.prompt('/help', { source: 'prompted', agentSessionId: 'session-b' });
+    await waitFor('the help reply', () => finalsOf(r.fakes).length === 1);
+    expect(finalsOf(r.fakes)[0]).toMatchObject({ agentSessionId: 'session-b', kind: 'response' });
+    expect(finalsOf(r.fakes)[0]!.body).toContain('/file get');
+    expect((await r.handle.query(statusQuery)).queuedPrompts).toBe(0);
+    r.fakes.release();
+    await waitFor('the run to finish', () => finalsOf(r.fakes).length === 2);
+    expect(r.fakes.named('engineRun')).toHaveLength(1);
+  } finally {
+    r.fakes.release();
+    await r.finish();
+  }
+});
