@@ -193,10 +193,12 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     const lifecycle = async (current: LifecycleStep) =>
       acts.linear.linearUpdateSession({ agentSessionId: prompt.agentSessionId, plan: lifecyclePlan(current) });
 
+    let loaded: IssueContext | undefined;
     try {
       step = 'load the issue';
       setPhase('planning');
       const issue = await acts.linear.linearLoadIssue({ issueId: input.issueId });
+      loaded = issue;
       rememberIssue(issue);
 
       if (command?.kind === 'file') {
@@ -258,10 +260,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
         issueIdentifier: issue.identifier,
       });
       if (run.resumeToken) state.resumeTokens[selection.engine] = run.resumeToken;
-      if (!run.ok) {
-        await acts.linear.linearRecordOutcome({ issue, outcome: 'failed' });
-        throw ApplicationFailure.nonRetryable(run.error || 'the engine reported a failure', 'EngineFailed');
-      }
+      if (!run.ok) throw ApplicationFailure.nonRetryable(run.error || 'the engine reported a failure', 'EngineFailed');
 
       step = 'commit and open the pull request';
       setPhase('publishing');
@@ -302,11 +301,17 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       const message = describeError(err);
       state.lastError = `${step}: ${message}`;
       log.error('Turn failed', { step, error: message });
-      await CancellationScope.nonCancellable(() =>
-        postFinal(prompt.agentSessionId, 'error', errorText(step, message)).catch((postErr) =>
+      const issue = loaded;
+      await CancellationScope.nonCancellable(async () => {
+        if (issue && state.issueStarted) {
+          await acts.linear.linearRecordOutcome({ issue, outcome: 'failed' }).catch((outcomeErr) =>
+            log.warn('Could not record the failed outcome', { error: describeError(outcomeErr) }),
+          );
+        }
+        await postFinal(prompt.agentSessionId, 'error', errorText(step, message)).catch((postErr) =>
           log.warn('Could not post the error to Linear', { error: describeError(postErr) }),
-        ),
-      );
+        );
+      });
     }
   }
 

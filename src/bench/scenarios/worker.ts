@@ -70,7 +70,8 @@ export async function benchWorker(ctx: BenchContext, opts: WorkerOptions): Promi
     }
 
     // Crash recovery.
-    const gap = 50;
+    // An engine of at least ~10 s, so the kill lands mid-stream whatever the event count.
+    const gap = Math.max(50, Math.ceil(10_000 / opts.crashEvents));
     const base = world.newSession(benchTitle('Crash baseline', opts.crashEvents, gap));
     const t0 = Date.now();
     await world.deliver(world.webhookUrl!, base);
@@ -81,7 +82,8 @@ export async function benchWorker(ctx: BenchContext, opts: WorkerOptions): Promi
     await world.deliver(world.webhookUrl!, s);
     // Mid-engine: the engine has posted progress and has a good part of its stream left.
     await waitUntil('engine progress', () => engineActivities(world, s).length > 0, 60_000);
-    await sleep(Math.min(3000, (opts.crashEvents * gap) / 3));
+    await sleep(1000);
+    if (world.finalAt(s.session.id) !== undefined) throw new Error('bench: the crash session finished before the worker could be killed');
     const before = engineActivities(world, s).length;
     const killedAt = Date.now();
     await worker.kill('SIGKILL');
