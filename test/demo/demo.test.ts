@@ -38,9 +38,12 @@ test('kai demo --json: acknowledged, one final response per prompt, the help rep
   expect(report.ackLatencyMs).toEqual(expect.any(Number));
   expect(report.ackLatencyMs).toBeGreaterThanOrEqual(0);
   expect(activities.some((a) => a.type === 'action' && a.body.includes('Edit README.md'))).toBe(true);
-  expect(responses[0]!.body).toContain('Opened pull request');
-  expect(responses[1]!.body).toContain('Updated pull request');
-  expect(responses[2]!.body).toContain('kai commands');
+  // /help is answered at once, even while the engine runs; the two turns answer in order.
+  const turnAnswers = responses.filter((r) => !r.body.includes('kai commands'));
+  expect(responses.filter((r) => r.body.includes('kai commands'))).toHaveLength(1);
+  expect(turnAnswers).toHaveLength(2);
+  expect(turnAnswers[0]!.body).toContain('Opened pull request');
+  expect(turnAnswers[1]!.body).toContain('Updated pull request');
 
   expect(report.plan.length).toBeGreaterThan(0);
   expect(report.plan.every((p: { status: string }) => p.status === 'completed')).toBe(true);
