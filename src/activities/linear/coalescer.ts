@@ -1,7 +1,7 @@
-// Folds a burst of engine events into the few Agent Activities worth posting (pure; the
-// reporter owns timing and I/O). Per flush at most: one thought (the window's thoughts joined),
-// one action (the window's finished actions, summarised when several) and, while something
-// still runs, one ephemeral action that the next activity replaces.
+// Folds engine events into the few Agent Activities worth posting (pure; the reporter owns
+// timing and I/O). Two kinds: a live, ephemeral activity (what happens now: the latest thought
+// or running action), refreshed often and replaced in place; and a lasting record (thoughts
+// joined, finished actions summarised), posted seldom and when the run ends.
 import type { EngineEvent } from '../engine/events';
 
 type ActionEvent = Extract<EngineEvent, { type: 'action' }>;
@@ -27,36 +27,57 @@ export class ProgressCoalescer {
   private lastLiveKey?: string;
   private plan?: PlanEvent['items'];
   private lastPlanKey?: string;
-  dirtyActivities = false;
+  private lastEvent?: 'thought' | 'action';
 
   constructor(private readonly maxBody: number) {}
 
   /** Records an event; returns which flushes it calls for. */
-  add(event: EngineEvent): { activities: boolean; plan: boolean } {
+  add(event: EngineEvent): { live: boolean; record: boolean; plan: boolean } {
     switch (event.type) {
       case 'thought':
-        if (event.text.trim()) this.thoughts.push(event.text.trim());
-        break;
+        if (!event.text.trim()) return { live: false, record: false, plan: false };
+        this.thoughts.push(event.text.trim());
+        this.lastEvent = 'thought';
+        return { live: true, record: true, plan: false };
       case 'action':
+        this.lastEvent = 'action';
         if (event.phase === 'completed') {
           this.running.delete(event.id);
           this.finished.push(event);
-        } else {
-          this.running.set(event.id, event);
+          return { live: true, record: true, plan: false };
         }
-        break;
+        this.running.set(event.id, event);
+        return { live: true, record: false, plan: false };
       case 'plan':
         this.plan = event.items;
-        return { activities: false, plan: true };
+        return { live: false, record: false, plan: true };
       default:
-        return { activities: false, plan: false };
+        return { live: false, record: false, plan: false };
     }
-    this.dirtyActivities = true;
-    return { activities: true, plan: false };
   }
 
-  /** The activities to post now. `final`: the run is over, so nothing is still in progress. */
-  takeActivities(final: boolean): ActivityDraft[] {
+  /** The ephemeral activity showing what happens right now (the latest thought or the running
+   *  action, whichever came last), or nothing when Linear already shows it. */
+  takeLive(): ActivityDraft[] {
+    const live = [...this.running.values()].pop();
+    const thought = this.thoughts[this.thoughts.length - 1];
+    let draft: ActivityDraft | undefined;
+    let key: string | undefined;
+    if (live && (this.lastEvent === 'action' || !thought)) {
+      key = `action:${live.id}:${live.title}:${live.detail ?? ''}`;
+      draft = { content: { type: 'action', action: clip(live.title, 200), parameter: clip(live.detail ?? live.kind, 1000) }, ephemeral: true };
+    } else if (thought) {
+      key = `thought:${this.thoughts.length}:${thought}`;
+      draft = { content: { type: 'thought', body: clip(thought, this.maxBody) }, ephemeral: true };
+    }
+    if (!draft || key === this.lastLiveKey) return [];
+    this.lastLiveKey = key;
+    return [draft];
+  }
+
+  /** The lasting record since the last one: the thoughts joined, and the finished actions
+   *  (summarised when several). Posting it replaces the live activity. */
+  takeRecord(): ActivityDraft[] {
     const drafts: ActivityDraft[] = [];
     if (this.thoughts.length) {
       drafts.push({ content: { type: 'thought', body: clip(this.thoughts.join('\n\n'), this.maxBody) }, ephemeral: false });
@@ -66,19 +87,7 @@ export class ProgressCoalescer {
       drafts.push({ content: this.summarise(this.finished), ephemeral: false });
       this.finished = [];
     }
-    const live = [...this.running.values()].pop();
-    if (!final && live) {
-      const key = `${live.id}:${live.title}:${live.detail ?? ''}`;
-      // Re-post the live action only if something else replaced it meanwhile or it changed.
-      if (drafts.length || key !== this.lastLiveKey) {
-        drafts.push({
-          content: { type: 'action', action: clip(live.title, 200), parameter: clip(live.detail ?? live.kind, 1000) },
-          ephemeral: true,
-        });
-        this.lastLiveKey = key;
-      }
-    } else if (drafts.length) this.lastLiveKey = undefined;
-    this.dirtyActivities = false;
+    if (drafts.length) this.lastLiveKey = undefined;
     return drafts;
   }
 

@@ -19,6 +19,9 @@ export interface LinearProgressDeps {
   logger?: Logger;
   /** Longest a steady stream of events goes unposted (default: 10 × the coalesce window, at least 2 s). */
   maxWaitMs?: number;
+  /** How often the lasting record (thoughts, finished actions) is posted during a run; the
+   *  rest is posted when the run ends (default: 50 × the coalesce window, at least 10 s). */
+  recordEveryMs?: number;
   /** How long close() waits for pending posts (default 15 s). */
   closeTimeoutMs?: number;
   /** Attempts per post on network errors and 5xx (default 3). */
@@ -65,7 +68,8 @@ class Debounce {
 
 export class LinearProgressSink implements ProgressSink {
   private readonly coalescer: ProgressCoalescer;
-  private readonly activities: Debounce;
+  private readonly live: Debounce;
+  private readonly record: Debounce;
   private readonly plan: Debounce;
   private outbox: OutboxItem[] = [];
   private draining?: Promise<void>;
@@ -85,7 +89,9 @@ export class LinearProgressSink implements ProgressSink {
     const planMs = (t.plan_coalesce_s ?? 1.0) * 1000;
     const maxWait = (ms: number) => deps.maxWaitMs ?? Math.max(2_000, ms * 10);
     this.coalescer = new ProgressCoalescer(t.max_body_chars ?? 10_000);
-    this.activities = new Debounce(activityMs, maxWait(activityMs), () => this.flushActivities(false));
+    const recordMs = deps.recordEveryMs ?? Math.max(10_000, activityMs * 50);
+    this.live = new Debounce(activityMs, maxWait(activityMs), () => this.flush(this.coalescer.takeLive()));
+    this.record = new Debounce(recordMs, recordMs, () => this.flush(this.coalescer.takeRecord()));
     this.plan = new Debounce(planMs, maxWait(planMs), () => this.flushPlan());
     this.maxAttempts = deps.maxAttempts ?? 3;
     this.log = (deps.logger ?? defaultLogger).child({ component: 'linear-progress', agentSessionId: run.agentSessionId, issueId: run.issueId });
@@ -94,7 +100,8 @@ export class LinearProgressSink implements ProgressSink {
   emit(event: EngineEvent): void {
     if (this.closed || this.dead) return;
     const wants = this.coalescer.add(event);
-    if (wants.activities) this.activities.poke();
+    if (wants.live) this.live.poke();
+    if (wants.record) this.record.poke();
     if (wants.plan) this.plan.poke();
   }
 
@@ -102,18 +109,19 @@ export class LinearProgressSink implements ProgressSink {
     if (this.closed) return this.draining;
     this.closed = true;
     this.deadline = Date.now() + (this.deps.closeTimeoutMs ?? 15_000);
-    this.activities.cancel();
+    this.live.cancel();
+    this.record.cancel();
     this.plan.cancel();
     this.flushPlan();
-    this.flushActivities(true);
+    this.flush(this.coalescer.takeRecord());
     await this.drain();
     if (this.outbox.length) this.log.warn({ dropped: this.outbox.length }, 'Progress not posted before the run ended');
     this.outbox = [];
   }
 
-  private flushActivities(final: boolean): void {
+  private flush(drafts: ActivityDraft[]): void {
     if (this.dead) return;
-    for (const draft of this.coalescer.takeActivities(final)) this.outbox.push({ kind: 'activity', id: randomUUID(), draft, attempts: 0 });
+    for (const draft of drafts) this.outbox.push({ kind: 'activity', id: randomUUID(), draft, attempts: 0 });
     this.bound();
     void this.drain();
   }

@@ -80,7 +80,11 @@ test('a retry after a lost response does not post twice (idempotent by activity 
 
 test('progress survives a 5xx burst and a rate limit with nothing lost or duplicated', async () => {
   rig = await startRig();
-  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.02 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
+  // The lasting record is posted every 50 ms here, so the finished action meets the rate limit.
+  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.02 }, recordEveryMs: 50 })({
+    agentSessionId: rig.sessionId,
+    issueId: rig.issueId,
+  });
   rig.emulator.injectFaults({ status: 502, count: 2, operations: ['agentActivityCreate'] });
   sink.emit({ type: 'thought', text: 'first thought' });
   for (let i = 0; i < 100 && rig.emulator.snapshot().sessions[0]!.activities.length === 0; i++) await sleep(30);
