@@ -54,6 +54,10 @@ export function stoppedText(work: WorkspaceState | undefined, droppedNote: strin
   return parts.join(' ');
 }
 
+export function lateStopText(droppedNote: string): string {
+  return ['The run had already finished when Stop arrived, so nothing was cancelled.', droppedNote].filter(Boolean).join(' ');
+}
+
 export const IDLE_STOP_TEXT = 'Nothing is running on this issue right now, so there is nothing to stop.';
 export const RESET_TEXT =
   'Starting fresh: the conversation was cleared, and the next message begins a new one with the engine.';

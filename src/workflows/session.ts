@@ -37,6 +37,7 @@ import {
   errorText,
   finalText,
   helpText,
+  lateStopText,
   stoppedText,
 } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
@@ -401,6 +402,13 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
         });
         await runTurn(prompt);
       });
+      // Stop arrived after the last step had finished: nothing was left to cancel, but the
+      // queue still goes and the user still gets an answer.
+      const late = stopRequested as { agentSessionId: string } | undefined; // set by the stop handler meanwhile
+      if (late) {
+        const note = describeDropped(state.dropQueue());
+        if (late.agentSessionId) postQueue.push({ kind: 'reply', agentSessionId: late.agentSessionId, body: lateStopText(note) });
+      }
     } catch (err) {
       if (!(isCancellation(err) && stopRequested)) throw err;
       setPhase('stopping');

@@ -180,6 +180,7 @@ test('stop while idle answers that nothing is running', async () => {
   try {
     await r.prompt('Quick task');
     await waitFor('the first response', () => finalsOf(r.fakes).length === 1);
+    await waitFor('the session to be idle', async () => (await r.handle.query(statusQuery)).phase === 'idle');
     await r.stop('session-a');
     await waitFor('the idle-stop answer', () => finalsOf(r.fakes).length === 2);
     expect(finalsOf(r.fakes)[1]!.body).toMatch(/Nothing is running/);
