@@ -1,7 +1,7 @@
 // SIGKILL of the worker process in the middle of a real engine run (real activities against the
 // emulators, a real git repository): a new worker resumes the session, which ends with one
 // final response and one pull request.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,22 +12,14 @@ import { startLinearEmulator } from '../../src/emulator/linear';
 import { issueWorkflowId } from '../../src/names';
 import { sessionOptionsFromConfig } from '../../src/app/session-options';
 import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } from '../../src/webhook';
+import { forkReady } from '../harness/fork-ts';
 import { connectTestEnv, temporalAddress, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
 import { faultConfig, hasAction, pullRequests, quietLogger, sessionView } from './helpers';
 
 jest.setTimeout(120_000);
 
 function startChild(configJson: string): Promise<ChildProcess> {
-  const child = fork(join(__dirname, '../harness/ts-child.js'), [join(__dirname, 'stack-worker-child.ts')], {
-    env: { ...process.env, KAI_FAULT_CONFIG: configJson },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker child exited (${code}) before ready: ${stderr}`)));
-  });
+  return forkReady(join(__dirname, 'stack-worker-child.ts'), { KAI_FAULT_CONFIG: configJson });
 }
 
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)));

@@ -1,11 +1,12 @@
 // A worker killed with SIGKILL mid-engine: a new worker picks the session up and it finishes
 // with exactly one final response.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueWorkflowId } from '../../src/names';
+import { forkReady } from '../harness/fork-ts';
 import { connectTestEnv, sessionClient, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
 
 let env: TestEnv;
@@ -17,16 +18,7 @@ afterAll(async () => {
 });
 
 function startWorkerChild(vars: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(join(__dirname, '../harness/ts-child.js'), [join(__dirname, '../harness/worker-child.ts')], {
-    env: { ...process.env, ...vars },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker child exited (${code}) before ready: ${stderr}`)));
-  });
+  return forkReady(join(__dirname, '../harness/worker-child.ts'), vars);
 }
 
 function readCalls(file: string): Array<{ name: string; pid: number; input: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
