@@ -48,12 +48,12 @@ const quietBundlerLogger = {
 export async function createKaiWorkers(opts: KaiWorkerOptions): Promise<KaiWorkers> {
   const { engineRun, ...sessionActivities } = opts.activities;
   const engineActivities: Pick<EngineActivities, 'engineRun'> = { engineRun };
-  const bundle = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() };
   const session = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...bundle,
+    // Bundled here with a quiet logger: the SDK's own bundling logs every webpack module.
+    workflowBundle: opts.workflowBundle ?? (await buildWorkflowBundle()),
     activities: sessionActivities,
     shutdownGraceTime: opts.shutdownGraceTime ?? '10s',
   });
