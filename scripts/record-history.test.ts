@@ -1,6 +1,6 @@
 // Records fixture histories for test/workflows/replay.test.ts from a scripted session on the
 // test dev server. Run it when the workflow changes on purpose (and guard the change with
-// patched()):  npx jest --roots "<rootDir>/scripts" scripts/record-history.test.ts
+// patched()):  KAI_HISTORY_NAME=session-v3 npx jest --roots='<rootDir>/scripts' --testMatch='**/record-history.test.ts'
 
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ test('record', async () => {
   let n = 0;
   for await (const run of env.client.workflow.list({ query: `WorkflowId = '${issueWorkflowId(issueId)}'` })) {
     const history = await env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    writeFileSync(`test/fixtures/histories/session-v1-run${++n}.json`, historyToJSON(history));
+    writeFileSync(`test/fixtures/histories/${process.env.KAI_HISTORY_NAME ?? "session"}-run${++n}.json`, historyToJSON(history));
   }
   console.log('runs', n);
   workers.shutdown();
