@@ -13,7 +13,7 @@ import type { KaiConfig } from '../config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../emulator/github';
 import { startLinearEmulator, type LinearEmulator, type StandardWorkspace } from '../emulator/linear';
 import { findTemporalCli, startDevServer, startDevServerWithSdkDownload, type DevServer } from '../temporal/dev-server';
-import { connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../temporal/connect';
+import { closeClient, connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../temporal/connect';
 import { preferPort } from '../temporal/ports';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } from '../webhook';
@@ -145,7 +145,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
     const settings = temporalSettings(config, offlineEnv(offline));
     const client = await connectClient(settings);
-    stops.push(() => client.connection.close());
+    stops.push(() => closeClient(client));
     await ensureSearchAttributes(client, settings.namespace);
     const connection: NativeConnection = await connectWorker(settings);
     stops.push(() => connection.close());

@@ -8,7 +8,7 @@ import { configCheck, loadConfig, type KaiConfig } from '../config';
 import { ConfigError } from '../config/errors';
 import { LinearAuthError, runLinearAuthorization } from '../config/linear-auth';
 import { configureLogging, createKaiMetrics, installTemporalRuntime, setKaiMetrics, startOpsServer } from '../observability';
-import { connectClient, connectWorker, temporalSettings } from '../temporal/connect';
+import { closeClient, connectClient, connectWorker, temporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createKaiWorkers } from '../worker';
 import { createKaiActivities } from '../app/activities';
@@ -59,7 +59,7 @@ function databaseUrl(config: KaiConfig): string {
 async function sessionClientFor(config: KaiConfig): Promise<SessionClient> {
   const settings = temporalSettings(config);
   const client = await connectClient(settings);
-  onShutdown(() => client.connection.close());
+  onShutdown(() => closeClient(client));
   return new SessionClient(client, {
     taskQueue: settings.taskQueue,
     sessionOptions: sessionOptionsFromConfig(config, settings.engineTaskQueue),
@@ -137,7 +137,7 @@ export function buildProgram(): Command {
       process.stdout.write(`kai worker polling ${settings.taskQueue} and ${settings.engineTaskQueue} on ${settings.address} (namespace ${settings.namespace}).\n`);
       await workers.run();
       await connection.close();
-      await client.connection.close();
+      await closeClient(client);
     });
 
   program
@@ -245,7 +245,7 @@ export function buildProgram(): Command {
       try {
         process.exitCode = await printStatus(client, settings, issue, Boolean(opts.json));
       } finally {
-        await client.connection.close();
+        await closeClient(client);
       }
     });
 
@@ -261,7 +261,7 @@ export function buildProgram(): Command {
       try {
         await printSessions(client, settings, { all: Boolean(opts.all), limit: Number(opts.limit) });
       } finally {
-        await client.connection.close();
+        await closeClient(client);
       }
     });
 

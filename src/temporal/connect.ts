@@ -1,7 +1,8 @@
 // Temporal connection settings: kai.toml's [temporal] section, overridden by the standard
 // TEMPORAL_* environment variables and profile files of @temporalio/envconfig.
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, type ConnectionOptions } from '@temporalio/client';
+import { connectTracked } from './calls';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { KaiConfig } from '../config/schema';
@@ -55,9 +56,20 @@ export function temporalSettings(config: KaiConfig, env: NodeJS.ProcessEnv = pro
   };
 }
 
+const closers = new WeakMap<Client, (settleMs?: number) => Promise<void>>();
+
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect(settings.connection as ConnectionOptions);
-  return new Client({ connection, namespace: settings.namespace });
+  const tracked = await connectTracked(settings.connection as ConnectionOptions);
+  const client = new Client({ connection: tracked.connection, namespace: settings.namespace });
+  closers.set(client, tracked.close);
+  return client;
+}
+
+/** Closes a client from connectClient once its calls in flight (retries included) settle. */
+export async function closeClient(client: Client, settleMs?: number): Promise<void> {
+  const close = closers.get(client);
+  if (close) await close(settleMs);
+  else await client.connection.close();
 }
 
 export function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {

@@ -2,10 +2,11 @@
 // run the real workflow bundle with whatever activities the test gives them.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
 import type { KaiActivities } from '../../src/activities/types';
 import { SessionClient } from '../../src/client';
+import { connectTracked } from '../../src/temporal/calls';
 import { createKaiWorkers, type KaiWorkers } from '../../src/worker';
 import { engineTaskQueueFor } from '../../src/names';
 import type { SessionInput } from '../../src/workflows/session';
@@ -48,14 +49,14 @@ export interface TestEnv {
 export async function connectTestEnv(): Promise<TestEnv> {
   quietRuntime();
   const address = temporalAddress();
-  const connection = await Connection.connect({ address });
+  const tracked = await connectTracked({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {
-    client: new Client({ connection }),
-    connection,
+    client: new Client({ connection: tracked.connection }),
+    connection: tracked.connection,
     nativeConnection,
     async close() {
-      await connection.close();
+      await tracked.close();
       await nativeConnection.close();
     },
   };
