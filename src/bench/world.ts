@@ -16,7 +16,9 @@ import { startLinearEmulator, type LinearEmulator } from '../emulator/linear';
 import type { AgentSessionEventPayload, DeliveryResult } from '../emulator/linear/webhooks';
 import type { SessionRec, IssueRec } from '../emulator/linear/store';
 import { engineTaskQueueFor, issueWorkflowId } from '../names';
-import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } from '../webhook';
+import type { Pool } from 'pg';
+import { startGatewayServer } from '../ingest';
+import { startWebhookServer, webhookDepsFromConfig, type RunningServer, type StartedWebhookServer } from '../webhook';
 import { createKaiWorkers, type KaiWorkers } from '../worker';
 import type { BenchContext } from './context';
 import { writeBenchEngine } from './engine-script';
@@ -193,4 +195,11 @@ export async function startBenchWorld(ctx: BenchContext, opts: WorldOptions): Pr
     await stopAll();
     throw err;
   }
+}
+
+/** kai's gateway on a free loopback port in front of the bench database, and its webhook URL. */
+export async function startBenchGateway(ctx: BenchContext, world: BenchWorld, pool: Pool): Promise<{ server: RunningServer; url: string }> {
+  const path = world.config.transports.linear.webhook_path;
+  const server = await startGatewayServer({ pool, secret: world.linear.webhookSecret, logger: ctx.logger, path }, { host: '127.0.0.1', port: 0 });
+  return { server, url: `${server.url.replace(/\/$/, '')}${path}` };
 }

@@ -1,6 +1,7 @@
 // Turns one verified Linear event plus its delivery id into what kai should do about it.
 // Pure: shared by the webhook server and the ingester so both paths decide identically and
 // carry the same delivery id (the workflow's dedupe key).
+import type { PromptSignal } from '../workflows/signals';
 import type { SessionSignal } from '../client';
 import { parseCommand } from '../workflows/commands';
 import type { Attachment, IssueRef } from '../workflows/types';
@@ -102,29 +103,24 @@ function routeAgentSession(body: AgentSessionEventBody, ctx: RouteContext): Rout
   const threadRoot = session.commentId ?? session.comment?.id ?? undefined;
   const claims = [threadRoot, session.sourceCommentId, body.agentActivity?.sourceCommentId].filter((x): x is string => !!x);
   const common = { onlyIfRunning: false, claimsCommentIds: claims, sessionThreadCommentId: threadRoot, appUserId, label };
+  // Both actions carry a message for the session; they differ in where it and its author come from.
+  const prompt = (fields: Pick<PromptSignal, 'body' | 'author' | 'attachments' | 'source'> & Partial<Pick<PromptSignal, 'promptContext'>>): RouteDecision => ({
+    kind: 'signal',
+    ...common,
+    signal: { type: 'prompt', issueId, payload: { ...base, ...fields, receivedAt: ctx.receivedAt, issue } },
+  });
 
   if (body.action === 'created') {
     const mention = session.comment?.body?.trim();
     const issueText = [session.issue?.title, session.issue?.description].filter((s): s is string => !!s && !!s.trim()).join('\n\n');
     const messageBody = mention || issueText || session.issue?.identifier || issueId;
-    return {
-      kind: 'signal',
-      ...common,
-      signal: {
-        type: 'prompt',
-        issueId,
-        payload: {
-          ...base,
-          body: messageBody,
-          author: session.creator?.name ?? session.creatorId ?? undefined,
-          attachments: findAttachments([mention, session.issue?.description], ctx),
-          receivedAt: ctx.receivedAt,
-          source: 'created',
-          promptContext: body.promptContext ?? undefined,
-          issue,
-        },
-      },
-    };
+    return prompt({
+      body: messageBody,
+      author: session.creator?.name ?? session.creatorId ?? undefined,
+      attachments: findAttachments([mention, session.issue?.description], ctx),
+      source: 'created',
+      promptContext: body.promptContext ?? undefined,
+    });
   }
 
   if (body.action === 'prompted') {
@@ -135,23 +131,12 @@ function routeAgentSession(body: AgentSessionEventBody, ctx: RouteContext): Rout
     const command = parseCommand(message);
     if (command?.kind === 'stop') return { kind: 'signal', ...common, signal: { type: 'stop', issueId, payload: base } };
     if (command?.kind === 'reset') return { kind: 'signal', ...common, signal: { type: 'reset', issueId, payload: base } };
-    return {
-      kind: 'signal',
-      ...common,
-      signal: {
-        type: 'prompt',
-        issueId,
-        payload: {
-          ...base,
-          body: message,
-          author: activity.user?.name ?? activity.userId ?? undefined,
-          attachments: findAttachments([message], ctx),
-          receivedAt: ctx.receivedAt,
-          source: 'prompted',
-          issue,
-        },
-      },
-    };
+    return prompt({
+      body: message,
+      author: activity.user?.name ?? activity.userId ?? undefined,
+      attachments: findAttachments([message], ctx),
+      source: 'prompted',
+    });
   }
   return { kind: 'ignore', reason: `agent session action "${body.action}" needs nothing`, label, appUserId };
 }

@@ -8,13 +8,13 @@
 // polling consumers, each over fresh rows; their workflows are checked the same way.
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
-import { startGatewayServer, startIngester, ingesterDepsFromConfig, type Ingester } from '../../ingest';
+import { startIngester, ingesterDepsFromConfig, type Ingester } from '../../ingest';
 import type { RunningServer } from '../../webhook';
 import type { BenchContext } from '../context';
 import type { BenchDatabase } from '../database';
 import { startSeedConsumer, type SeedConsumer } from '../seed-consumer';
 import { round, runPool, waitUntil } from '../stats';
-import { startBenchWorld, type BenchSession, type BenchWorld } from '../world';
+import { startBenchGateway, startBenchWorld, type BenchSession, type BenchWorld } from '../world';
 
 export interface AcceptanceLevel {
   concurrency: number;
@@ -61,11 +61,9 @@ export async function benchAcceptance(ctx: BenchContext, db: BenchDatabase, opts
   let gateway: RunningServer | undefined;
   try {
     await db.truncate();
-    gateway = await startGatewayServer(
-      { pool, secret: world.linear.webhookSecret, logger: ctx.logger, path: world.config.transports.linear.webhook_path },
-      { host: '127.0.0.1', port: 0 },
-    );
-    const gatewayUrl = `${gateway.url.replace(/\/$/, '')}${world.config.transports.linear.webhook_path}`;
+    const started = await startBenchGateway(ctx, world, pool);
+    gateway = started.server;
+    const gatewayUrl = started.url;
 
     const direct: AcceptanceLevel[] = [];
     for (const c of opts.concurrency) {

@@ -3,13 +3,13 @@
 // (a) kai's webhook server, (b) kai's gateway + ingester (woken by NOTIFY), and (c) the seed's
 // design: the same gateway, drained by a consumer polling every 5 s, 10 rows at a time.
 // Sessions ask "/help", so what is timed is ingress and acknowledgement rather than git.
-import { startGatewayServer, startIngester, ingesterDepsFromConfig } from '../../ingest';
+import { startIngester, ingesterDepsFromConfig } from '../../ingest';
 import type { RunningServer } from '../../webhook';
 import type { BenchContext } from '../context';
 import type { BenchDatabase } from '../database';
 import { startSeedConsumer } from '../seed-consumer';
 import { distribution, sleep, waitUntil, type Distribution } from '../stats';
-import { startBenchWorld, type BenchWorld } from '../world';
+import { startBenchGateway, startBenchWorld, type BenchWorld } from '../world';
 
 export interface LatencyPath extends Distribution {
   /** Deliveries that were not answered 200. */
@@ -43,11 +43,9 @@ export async function benchAckLatency(ctx: BenchContext, db: BenchDatabase, opts
   let gateway: RunningServer | undefined;
   try {
     await db.truncate();
-    gateway = await startGatewayServer(
-      { pool, secret: world.linear.webhookSecret, logger: ctx.logger, path: world.config.transports.linear.webhook_path },
-      { host: '127.0.0.1', port: 0 },
-    );
-    const gatewayUrl = `${gateway.url.replace(/\/$/, '')}${world.config.transports.linear.webhook_path}`;
+    const started = await startBenchGateway(ctx, world, pool);
+    gateway = started.server;
+    const gatewayUrl = started.url;
     // Warm up: the first workflow on a fresh worker pays for its sandbox.
     await runPath(world, world.webhookUrl!, 3, 20, 'warm-up');
 
