@@ -4,13 +4,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import type { KaiConfig } from '../config/schema';
 import { findTemporalCli, startDevServer, type DevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { buildWorkflowBundle } from '../worker';
+import { connectTracked } from '../temporal/calls';
 
 export interface BenchContext {
   temporalAddress: string;
@@ -69,9 +70,9 @@ export async function openBenchContext(opts: BenchContextOptions): Promise<Bench
       address = server.address;
     }
     const namespace = opts.baseConfig.temporal.namespace;
-    const connection = await Connection.connect({ address });
-    closers.push(() => connection.close());
-    const client = new Client({ connection, namespace });
+    const tracked = await connectTracked({ address });
+    closers.push(() => tracked.close());
+    const client = new Client({ connection: tracked.connection, namespace });
     await ensureSearchAttributes(client, namespace);
     const nativeConnection = await NativeConnection.connect({ address });
     closers.push(() => nativeConnection.close());

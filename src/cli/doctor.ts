@@ -3,7 +3,7 @@
 // a dead dependency costs seconds, not minutes. Nothing it prints carries a secret.
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, type ConnectionOptions } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import { DEFAULT_BINARIES, ENGINE_NAMES, isEngineName, type EngineName } from '../activities/engine/registry';
@@ -18,6 +18,7 @@ import { MIGRATIONS } from '../ingest/migrations';
 import { SEARCH_ATTRIBUTE_TYPES } from '../names';
 import { temporalSettings } from '../temporal/connect';
 import { missingSearchAttributes } from '../temporal/search-attributes';
+import { connectTracked, type TrackedConnection } from '../temporal/calls';
 
 export interface DoctorOptions {
   config: KaiConfig;
@@ -130,12 +131,12 @@ async function temporalChecks(config: KaiConfig, env: NodeJS.ProcessEnv, ms: num
     return [fail('Temporal', `cannot build the connection settings: ${messageOf(err)}`, 'Check the files named under [temporal.tls] (or TEMPORAL_TLS_*).'), saSkipped];
   }
   const { address, namespace } = settings;
-  let connection: Connection;
+  let tracked: TrackedConnection;
   try {
-    connection = await bounded(
+    tracked = await bounded(
       ms + 1_000,
-      Connection.connect({ ...(settings.connection as ConnectionOptions), connectTimeout: ms }),
-      (late) => void late.close().catch(() => undefined),
+      connectTracked({ ...(settings.connection as ConnectionOptions), connectTimeout: ms }),
+      (late) => void late.close(0).catch(() => undefined),
     );
   } catch (err) {
     return [
@@ -147,6 +148,7 @@ async function temporalChecks(config: KaiConfig, env: NodeJS.ProcessEnv, ms: num
       saSkipped,
     ];
   }
+  const { connection } = tracked;
   try {
     try {
       await bounded(ms, connection.workflowService.describeNamespace({ namespace }));
@@ -179,7 +181,8 @@ async function temporalChecks(config: KaiConfig, env: NodeJS.ProcessEnv, ms: num
     }
     return results;
   } finally {
-    await connection.close().catch(() => undefined);
+    // A check that ran out of time may still be retrying: close without waiting for it.
+    await tracked.close(0).catch(() => undefined);
   }
 }
 

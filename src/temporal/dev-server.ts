@@ -2,9 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPES } from '../names';
 import { freePort } from './ports';
+import { connectTracked } from './calls';
 
 export interface CliLocation {
   path: string;
@@ -100,12 +100,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     const done = await Promise.race([exited.then(() => true), sleep(250).then(() => false)]);
     if (done) throw new Error(`The Temporal dev server exited during start-up (${opts.cliPath} ${args.join(' ')}):\n${output}`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      const probe = await connectTracked({ address, connectTimeout: 1000 });
       try {
-        await conn.workflowService.getSystemInfo({});
+        await probe.connection.workflowService.getSystemInfo({});
         ready = true;
       } finally {
-        await conn.close();
+        await probe.close();
       }
       break;
     } catch {
