@@ -1,18 +1,9 @@
-// Failure types activities raise, shared with the workflow's retry policies by name.
+// Failures activities raise. Their type names live in src/domain/errors.ts, which the
+// workflow's retry policies import too.
 import { ApplicationFailure } from '@temporalio/common';
+import { ErrorTypes } from '../domain/errors';
 
-export const ErrorTypes = {
-  /** Linear refused the input or the entity is gone (`Entity not found`): permanent. */
-  linearUser: 'LinearUserError',
-  /** A piece kai needs is not configured or not wired into this worker: permanent. */
-  notConfigured: 'NotConfigured',
-  /** Bad input from a user (branch name, path, ...): permanent. */
-  invalidInput: 'InvalidInput',
-  /** Unknown or missing engine binary: permanent. */
-  engineUnavailable: 'EngineUnavailable',
-  engineFailed: 'EngineFailed',
-  engineTimeout: 'EngineTimeout',
-} as const;
+export { ErrorTypes };
 
 export function permanent(type: keyof typeof ErrorTypes, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({

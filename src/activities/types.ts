@@ -1,11 +1,11 @@
 // Typed interfaces of every activity the session workflow calls. The workflow depends on
 // these only; each group is built by a factory `createXActivities(deps)` in its folder.
-import type {
-  Attachment,
-  ExternalUrl,
-  IssueContext,
-  PlanItem,
-} from '../workflows/types';
+import type { Attachment, IssueContext } from '../domain/issue';
+import type { ExternalUrl, PlanItem } from '../domain/linear';
+import type { CommitPushResult, PublishResult, PullRequestRef, Workspace, WorkspaceState } from '../domain/workspace';
+
+// Domain types the activity interfaces speak of, re-exported for their importers.
+export type { CommitPushResult, PublishResult, PullRequestRef, Workspace, WorkspaceState };
 
 // ---------------------------------------------------------------- Linear
 export interface AcknowledgeInput {
@@ -117,13 +117,6 @@ export interface EngineActivities {
 }
 
 // ---------------------------------------------------------------- Git and GitHub
-export interface Workspace {
-  repoPath: string;
-  worktreePath: string;
-  branch: string;
-  baseBranch?: string;
-}
-
 export interface PublishInput {
   issue: IssueContext;
   workspace: Workspace;
@@ -131,30 +124,34 @@ export interface PublishInput {
   summary: string;
 }
 
-export interface PullRequestRef {
-  url: string;
-  number: number;
-  title: string;
-  /** False when an open PR for the branch was updated instead. */
-  created: boolean;
+export interface CommitPushInput {
+  issue: IssueContext;
+  workspace: Workspace;
+  summary: string;
 }
 
-export interface PublishResult {
-  changed: boolean;
+export interface OpenPullRequestInput {
+  issue: IssueContext;
+  workspace: Workspace;
+  summary: string;
   commitSha?: string;
-  pullRequest?: PullRequestRef;
-}
-
-export interface WorkspaceState {
-  uncommittedFiles: number;
-  unpushedCommits: number;
 }
 
 export interface GitActivities {
   gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace>;
+  /** Commit, push and PR in one activity: kept registered for histories scheduled before the split. */
   gitPublish(input: PublishInput): Promise<PublishResult>;
   gitDescribe(input: { workspace: Workspace }): Promise<WorkspaceState>;
   gitCleanup(input: { workspace: Workspace }): Promise<void>;
+}
+
+/** Publishing as two activities, one outside system each. The git factory implements them
+ *  (as part of GitActivities once merged); the workflow calls them instead of gitPublish. */
+export interface GitSplitActivities {
+  /** Commits what the engine changed and pushes the branch (git only). */
+  gitCommitAndPush(input: CommitPushInput): Promise<CommitPushResult>;
+  /** Opens the branch's pull request or updates the open one (GitHub only). */
+  githubOpenPullRequest(input: OpenPullRequestInput): Promise<PullRequestRef | undefined>;
 }
 
 // ---------------------------------------------------------------- Files
@@ -174,3 +171,5 @@ export interface FilesActivities {
 }
 
 export type KaiActivities = LinearActivities & EngineActivities & GitActivities & FilesActivities;
+/** Everything the session workflow calls. */
+export type SessionActivities = KaiActivities & GitSplitActivities;

@@ -1,6 +1,6 @@
 // Texts the workflow posts to Linear. Pure, so they are tested without a server.
 import { HELP_COMMANDS, HELP_DIRECTIVES } from './commands';
-import type { PublishResult, WorkspaceState } from '../activities/types';
+import type { PublishResult, WorkspaceState } from '../domain/workspace';
 
 export function ackText(source: string | undefined, queuedBehind: boolean): string {
   if (queuedBehind) return 'Got it. A run is in progress on this issue; this message is queued and runs next.';
@@ -54,8 +54,22 @@ export function stoppedText(work: WorkspaceState | undefined, droppedNote: strin
   return parts.join(' ');
 }
 
-export function lateStopText(droppedNote: string): string {
-  return ['The run had already finished when Stop arrived, so nothing was cancelled.', droppedNote].filter(Boolean).join(' ');
+/** How far a turn had come when a Stop arrived too late to cancel anything. */
+export type LateStop =
+  | { at: 'done' }
+  /** The engine had returned: publishing ran to its end and was reported. */
+  | { at: 'publishing'; published: boolean; pullRequestUrl?: string };
+
+export function lateStopText(droppedNote: string, late: LateStop = { at: 'done' }): string {
+  let head = 'The run had already finished when Stop arrived, so nothing was cancelled.';
+  if (late.at === 'publishing') {
+    head = late.published
+      ? 'Stop arrived after the engine had finished, while its work was being published: publishing was completed' +
+        (late.pullRequestUrl ? ` ([pull request](${late.pullRequestUrl}))` : '') +
+        ' and reported above, so nothing was cancelled.'
+      : 'Stop arrived after the engine had finished, while its work was being published: publishing did not complete (see the error above), and nothing was cancelled.';
+  }
+  return [head, droppedNote].filter(Boolean).join(' ');
 }
 
 export const IDLE_STOP_TEXT = 'Nothing is running on this issue right now, so there is nothing to stop.';

@@ -1,5 +1,5 @@
 // kai's own lifecycle plan, shown in Linear until the engine publishes a todo list of its own.
-import type { PlanItem, PlanStatus } from './types';
+import type { PlanItem, PlanStatus } from '../domain/linear';
 
 export const LIFECYCLE_STEPS = [
   'Read the issue',

@@ -1,7 +1,8 @@
 // Signal and query definitions of the issue session workflow. Imported by the workflow and by
 // every client (webhook, ingester, CLI), so the wire names live in exactly one place.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Attachment, IssueRef, SessionStatus } from './types';
+import type { Attachment, IssueRef } from '../domain/issue';
+import type { SessionStatus } from './types';
 
 export interface PromptSignal {
   /** Linear-Delivery of the webhook (or a stable id derived from the event): the dedupe key. */

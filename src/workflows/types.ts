@@ -1,51 +1,6 @@
-// Plain data exchanged between the session workflow, its activities and its clients.
-// Types only: safe to import from workflow code.
-
-export interface Attachment {
-  url: string;
-  name?: string;
-  contentType?: string;
-  size?: number;
-}
-
-/** The part of a Linear issue that ingress knows from the webhook. */
-export interface IssueRef {
-  id: string;
-  identifier?: string;
-  title?: string;
-  url?: string;
-  teamId?: string;
-  teamKey?: string;
-  projectId?: string;
-}
-
-/** The issue as the Linear activities load it for a turn. */
-export interface IssueContext {
-  id: string;
-  identifier: string;
-  title: string;
-  description?: string;
-  url: string;
-  teamId: string;
-  teamKey?: string;
-  projectId?: string;
-  labels: string[];
-  /** Linear workflow state type: triage, backlog, unstarted, started, completed, canceled. */
-  stateType?: string;
-  stateName?: string;
-  priority?: number;
-}
-
-export type PlanStatus = 'pending' | 'inProgress' | 'completed' | 'canceled';
-export interface PlanItem {
-  content: string;
-  status: PlanStatus;
-}
-
-export interface ExternalUrl {
-  label: string;
-  url: string;
-}
+// What clients learn of a session workflow through its status query. Types only.
+// The domain vocabulary (issue, workspace, plan, attachments) lives in src/domain/.
+export type { Attachment, ExternalUrl, IssueContext, IssueRef, PlanItem, PlanStatus } from '../domain';
 
 export type SessionPhase =
   | 'idle'
@@ -74,4 +29,6 @@ export interface SessionStatus {
   lastError?: string;
   /** How many continue-as-new generations this session has been through. */
   generation: number;
+  /** Replies and acknowledgements accepted but not yet posted to Linear. */
+  pendingPosts: number;
 }

@@ -2,8 +2,8 @@
 // held mid-run (heartbeating, cancellable) so a test can signal while it runs.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { EngineRunInput, EngineRunResult, KaiActivities } from '../../src/activities/types';
-import type { IssueContext } from '../../src/workflows/types';
+import type { EngineRunInput, EngineRunResult, SessionActivities } from '../../src/activities/types';
+import type { IssueContext } from '../../src/domain/issue';
 
 export interface Call {
   name: string;
@@ -17,6 +17,7 @@ export class FakeActivities {
   private waiters: Array<() => void> = [];
   private failures = new Map<string, Array<Error>>();
   private engineRuns = 0;
+  private gates = new Map<string, { open: Promise<void>; release(): void }>();
   /** Called with every recorded call (the crash test writes them to a file). */
   onCall?: (call: Call) => void;
   /** Each engine run takes this long (heartbeating) before it answers. */
@@ -44,8 +45,20 @@ export class FakeActivities {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /** Calls of activity `name` wait (after being recorded) until releaseActivity(name). */
+  holdActivity(name: keyof SessionActivities): void {
+    let release!: () => void;
+    const open = new Promise<void>((r) => (release = r));
+    this.gates.set(name, { open, release });
+  }
+
+  releaseActivity(name: keyof SessionActivities): void {
+    this.gates.get(name)?.release();
+    this.gates.delete(name);
+  }
+
   /** The next call of `name` throws `error` (queue several for several calls). */
-  failNext(name: keyof KaiActivities, error: Error): void {
+  failNext(name: keyof SessionActivities, error: Error): void {
     const list = this.failures.get(name) ?? [];
     list.push(error);
     this.failures.set(name, list);
@@ -72,9 +85,11 @@ export class FakeActivities {
     if (failure) throw failure;
   }
 
-  activities(): KaiActivities {
-    const rec = <T>(name: keyof KaiActivities, result: (input: any) => T | Promise<T>) => async (input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  activities(): SessionActivities {
+    const rec = <T>(name: keyof SessionActivities, result: (input: any) => T | Promise<T>) => async (input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
       this.record(name, input);
+      const gate = this.gates.get(name);
+      if (gate) await gate.open;
       return result(input);
     };
     return {
@@ -114,6 +129,13 @@ export class FakeActivities {
         changed: true,
         commitSha: 'abc123',
         pullRequest: { url: 'https://github.com/acme/app/pull/1', number: 1, title: 'ENG-1: Add a greeting', created: true },
+      })),
+      gitCommitAndPush: rec('gitCommitAndPush', (i) => ({ changed: true, commitSha: 'abc123', pushed: true, branch: i.workspace.branch })),
+      githubOpenPullRequest: rec('githubOpenPullRequest', () => ({
+        url: 'https://github.com/acme/app/pull/1',
+        number: 1,
+        title: 'ENG-1: Add a greeting',
+        created: true,
       })),
       gitDescribe: rec('gitDescribe', () => ({ uncommittedFiles: 2, unpushedCommits: 0 })),
       gitCleanup: rec('gitCleanup', () => undefined),

@@ -3,7 +3,7 @@
 import type { KaiConfig } from '../../config/schema';
 import type { EngineSelection, ResolveEngineInput } from '../types';
 import { projectAlias, resolveProject } from '../git/projects';
-import { extractDirectives, labelDirectives, parseTitle, type DirectiveKey } from './directives';
+import { extractDirectives, labelDirectives, parseTitle, type DirectiveKey } from '../../domain/directives';
 import { isEngineName, unknownEngineError } from './registry';
 
 export interface ResolvedSelection extends EngineSelection {

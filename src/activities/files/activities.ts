@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { KaiConfig } from '../../config/schema';
 import * as logModule from '../../log';
-import type { Attachment } from '../../workflows/types';
+import type { Attachment } from '../../domain/issue';
 import type { FileCommandInput, FilesActivities, Workspace } from '../types';
 import { DownloadRefused, downloadToFile } from './download';
 import { PathRefused, resolveInside } from './safe-path';

@@ -12,7 +12,7 @@ import type {
   TransitionResult,
   UpdateSessionInput,
 } from '../types';
-import type { IssueContext } from '../../workflows/types';
+import type { IssueContext } from '../../domain/issue';
 import type { LinearPluginConfig, LinearTransportConfig } from '../../config/schema';
 import { logger as defaultLogger } from '../../log';
 import type { LinearGateway } from './gateway';

@@ -1,0 +1,37 @@
+// The Linear issue as kai knows it: what ingress learns from a webhook, and what the Linear
+// activities load for a turn. Types only: imported by workflows, activities and ingress alike.
+
+export interface Attachment {
+  url: string;
+  name?: string;
+  contentType?: string;
+  size?: number;
+}
+
+/** The part of a Linear issue that ingress knows from the webhook. */
+export interface IssueRef {
+  id: string;
+  identifier?: string;
+  title?: string;
+  url?: string;
+  teamId?: string;
+  teamKey?: string;
+  projectId?: string;
+}
+
+/** The issue as the Linear activities load it for a turn. */
+export interface IssueContext {
+  id: string;
+  identifier: string;
+  title: string;
+  description?: string;
+  url: string;
+  teamId: string;
+  teamKey?: string;
+  projectId?: string;
+  labels: string[];
+  /** Linear workflow state type: triage, backlog, unstarted, started, completed, canceled. */
+  stateType?: string;
+  stateName?: string;
+  priority?: number;
+}

@@ -1,0 +1,60 @@
+// What a session workflow is started with: its options (from config) and, after
+// continue-as-new, the state it carries. Plain data.
+import type { CarriedState } from './session-entity';
+
+export interface SessionOptions {
+  /** A session with nothing to do completes after this long. */
+  idleTimeoutMs: number;
+  engineTimeoutMs: number;
+  engineHeartbeatTimeoutMs: number;
+  /** Queue of the engine workers; defaults to `<task queue>-engine`. */
+  engineTaskQueue?: string;
+  /** Temporal Web UI base URL, for the session's link in Linear. */
+  webUiBaseUrl?: string;
+  cleanupWorktreeOnEnd: boolean;
+  maxSeenDeliveries: number;
+  /** Per activity class: how long one attempt may take and how many attempts it gets. */
+  linearTimeoutMs: number;
+  linearMaxAttempts: number;
+  gitTimeoutMs: number;
+  gitMaxAttempts: number;
+  githubTimeoutMs: number;
+  githubMaxAttempts: number;
+  filesTimeoutMs: number;
+  filesMaxAttempts: number;
+  engineResolveTimeoutMs: number;
+  engineResolveMaxAttempts: number;
+  engineMaxAttempts: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  idleTimeoutMs: 24 * 60 * 60 * 1000,
+  engineTimeoutMs: 2 * 60 * 60 * 1000,
+  engineHeartbeatTimeoutMs: 60 * 1000,
+  cleanupWorktreeOnEnd: true,
+  maxSeenDeliveries: 1000,
+  linearTimeoutMs: 60 * 1000,
+  linearMaxAttempts: 8,
+  gitTimeoutMs: 10 * 60 * 1000,
+  gitMaxAttempts: 5,
+  githubTimeoutMs: 2 * 60 * 1000,
+  githubMaxAttempts: 8,
+  filesTimeoutMs: 10 * 60 * 1000,
+  filesMaxAttempts: 5,
+  engineResolveTimeoutMs: 60 * 1000,
+  engineResolveMaxAttempts: 5,
+  engineMaxAttempts: 3,
+};
+
+export interface SessionInput {
+  issueId: string;
+  options?: Partial<SessionOptions>;
+  /** State handed over by continue-as-new. */
+  carried?: CarriedState;
+}
+
+export interface SessionResult {
+  issueId: string;
+  turns: number;
+  prUrl?: string;
+}

@@ -1,0 +1,252 @@
+// One turn of a session, in the order it happens: read the issue, prepare the workspace, run
+// the engine, publish, report back. Each step is named once, through step(), so a failure
+// says which step failed and the Web UI shows the step running now.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  uuid4,
+} from '@temporalio/workflow';
+import type { IssueContext } from '../domain/issue';
+import type { ExternalUrl } from '../domain/linear';
+import type { PublishResult, Workspace } from '../domain/workspace';
+import { ErrorTypes } from '../domain/errors';
+import type { SessionActivityProxies } from './activity-options';
+import { parseCommand } from './commands';
+import { errorText, finalText, helpText } from './messages';
+import { lifecyclePlan, type LifecycleStep } from './plan';
+import { PATCHES, type Session } from './session-entity';
+import type { PromptSignal } from './signals';
+
+export interface TurnDeps {
+  session: Session;
+  acts: SessionActivityProxies;
+  issueId: string;
+  patched(patchId: string): boolean;
+  /** Search attributes that follow the issue and the engine. */
+  labelIssue(issue: IssueContext): void;
+  labelEngine(engine: string): void;
+}
+
+/** How a turn ended, for a Stop that arrived too late to cancel anything. */
+export interface TurnEnd {
+  /** The engine had returned and publishing had begun. */
+  publishing: boolean;
+  published?: PublishResult;
+}
+
+/** A step of the turn failed; `step` names it for the user. */
+class StepFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly failure: unknown,
+  ) {
+    super(describeError(failure));
+  }
+}
+
+export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<TurnEnd> {
+  const { session, acts } = deps;
+  const state = session.state;
+  const turnNo = state.turns;
+  const command = parseCommand(prompt.body);
+  const end: TurnEnd = { publishing: false };
+  const postFinal = (kind: 'response' | 'error', body: string) =>
+    acts.linear.linearPostFinal({ agentSessionId: prompt.agentSessionId, activityId: uuid4(), kind, body }, `post ${kind}`);
+
+  if (command?.kind === 'help') {
+    await postFinal('response', helpText(state.engine, state.model));
+    return end;
+  }
+
+  /** Runs `fn` as the step `name`: shown as the workflow's current details, named on failure. */
+  async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    setCurrentDetails(`Turn ${turnNo}: ${name}`);
+    try {
+      return await fn();
+    } catch (err) {
+      if (isCancellation(err) || err instanceof StepFailed) throw err;
+      throw new StepFailed(name, err);
+    }
+  }
+
+  const showsEachStep = deps.patched(PATCHES.planShowsEachStep);
+  let ownPlan = true; // false once the engine has published a todo list of its own
+  const showPlan = async (current: LifecycleStep) => {
+    if (ownPlan) await acts.linear.linearUpdateSession({ agentSessionId: prompt.agentSessionId, plan: lifecyclePlan(current) }, `plan: ${current}`);
+  };
+
+  let loaded: IssueContext | undefined;
+  try {
+    if (showsEachStep) await step('show the plan', () => showPlan('Read the issue'));
+    session.phase = 'planning';
+    const issue = await step('load the issue', () => acts.linear.linearLoadIssue({ issueId: deps.issueId }, 'load the issue'));
+    loaded = issue;
+    if (session.rememberIssue(issue)) deps.labelIssue(issue);
+    const who = issue.identifier;
+
+    if (command?.kind === 'file') {
+      await step(`/file ${command.op}`, async () => {
+        session.phase = 'preparing';
+        const workspace = await ensureWorkspace(deps, issue);
+        const reply = await acts.files.filesCommand(
+          { op: command.op, path: command.path, attachments: prompt.attachments ?? [], workspace, agentSessionId: prompt.agentSessionId },
+          `/file ${command.op} in ${who}`,
+        );
+        await postFinal('response', reply);
+      });
+      return end;
+    }
+
+    await step('show the plan', () => showPlan('Prepare the workspace'));
+    if (!state.issueStarted) {
+      await step('move the issue to started', async () => {
+        await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'started' }, `move ${who} to started`);
+        await acts.linear.linearRecordOutcome({ issue, outcome: 'processed' }, 'record outcome: processed');
+      });
+      state.issueStarted = true;
+    }
+
+    session.phase = 'preparing';
+    const workspace = await step('prepare the worktree', () => ensureWorkspace(deps, issue));
+    const files = prompt.attachments?.length
+      ? await step('download attachments', () =>
+          acts.files.filesDownloadAttachments(
+            { attachments: prompt.attachments!, workspace },
+            `download ${prompt.attachments!.length} attachment(s)`,
+          ),
+        )
+      : undefined;
+
+    const selection = await step('choose the engine', () =>
+      acts.engine.engineResolve(
+        { issue, body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
+        `choose the engine (turn ${turnNo})`,
+      ),
+    );
+    state.model = selection.model;
+    if (state.engine !== selection.engine) {
+      state.engine = selection.engine;
+      deps.labelEngine(selection.engine);
+    }
+
+    if (showsEachStep) await step('show the plan', () => showPlan('Do the work'));
+    session.phase = 'running';
+    const run = await step(`run ${selection.engine}`, async () => {
+      const result = await acts.engine.engineRun(
+        {
+          ...selection,
+          cwd: workspace.worktreePath,
+          resumeToken: state.resumeTokens[selection.engine],
+          agentSessionId: prompt.agentSessionId,
+          issueId: deps.issueId,
+          issueIdentifier: who,
+        },
+        `run ${selection.engine} (turn ${turnNo})`,
+      );
+      if (result.resumeToken) state.resumeTokens[selection.engine] = result.resumeToken;
+      if (!result.ok) throw ApplicationFailure.nonRetryable(result.error || 'the engine reported a failure', ErrorTypes.engineFailed);
+      return result;
+    });
+    if (run.planPublished) ownPlan = false;
+
+    // The engine has returned: from here the turn ends at a consistent point whatever a Stop
+    // says, with its work published and reported (or a publishing error reported).
+    end.publishing = true;
+    const publishAndReport = async () => {
+      if (showsEachStep) await step('show the plan', () => showPlan('Open the pull request'));
+      session.phase = 'publishing';
+      const publish = await publishWork(deps, step, issue, workspace, run.answer);
+      end.published = publish;
+      const addedExternalUrls: ExternalUrl[] = [];
+      const pr = publish.pullRequest;
+      if (pr && state.prUrl !== pr.url) {
+        state.prUrl = pr.url;
+        await step('link the pull request', () =>
+          acts.linear.linearLinkPullRequest(
+            { issueId: deps.issueId, agentSessionId: prompt.agentSessionId, url: pr.url, title: pr.title },
+            `link PR #${pr.number}`,
+          ),
+        );
+        addedExternalUrls.push({ label: 'Pull request', url: pr.url });
+      }
+
+      await step('move the issue to its success state', async () => {
+        await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'success' }, `move ${who} to its success state`);
+        await acts.linear.linearRecordOutcome({ issue, outcome: 'completed' }, 'record outcome: completed');
+      });
+
+      if (showsEachStep) await step('show the plan', () => showPlan('Report back'));
+      session.phase = 'responding';
+      await step('post the response', () =>
+        acts.linear.linearPostFinal(
+          {
+            agentSessionId: prompt.agentSessionId,
+            activityId: uuid4(),
+            kind: 'response',
+            body: finalText(run.answer, publish),
+            // The engine's own todo list, when it published one, stays as the session's plan.
+            plan: ownPlan ? lifecyclePlan(undefined) : undefined,
+            addedExternalUrls: addedExternalUrls.length ? addedExternalUrls : undefined,
+          },
+          'post response',
+        ),
+      );
+    };
+    if (deps.patched(PATCHES.publishFinishesAfterStop)) await CancellationScope.nonCancellable(publishAndReport);
+    else await publishAndReport();
+    state.lastError = undefined;
+  } catch (err) {
+    if (isCancellation(err) && session.stopRequested) throw err;
+    const failed = err instanceof StepFailed ? err.step : 'the run';
+    const message = err instanceof StepFailed ? err.message : describeError(err);
+    state.lastError = `${failed}: ${message}`;
+    log.error('Turn failed', { step: failed, error: message });
+    const issue = loaded;
+    await CancellationScope.nonCancellable(async () => {
+      if (issue && state.issueStarted) {
+        await acts.linear
+          .linearRecordOutcome({ issue, outcome: 'failed' }, 'record outcome: failed')
+          .catch((e) => log.warn('Could not record the failed outcome', { error: describeError(e) }));
+      }
+      await postFinal('error', errorText(failed, message)).catch((e) =>
+        log.warn('Could not post the error to Linear', { error: describeError(e) }),
+      );
+    });
+  }
+  return end;
+}
+
+type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Commit and push (git), then open or update the pull request (GitHub): two activities, two
+ *  retry classes. Histories from before the split replay the single gitPublish. */
+async function publishWork(deps: TurnDeps, step: Step, issue: IssueContext, workspace: Workspace, summary: string): Promise<PublishResult> {
+  const { git } = deps.acts;
+  if (!deps.patched(PATCHES.gitPushThenPullRequest)) {
+    return step('commit and open the pull request', () => git.gitPublish({ issue, workspace, summary }, 'commit, push and open the PR'));
+  }
+  const pushed = await step('commit and push', () => git.gitCommitAndPush({ issue, workspace, summary }, `commit and push ${workspace.branch}`));
+  const pullRequest = await step('open the pull request', () =>
+    git.githubOpenPullRequest({ issue, workspace, summary, commitSha: pushed.commitSha }, 'open PR'),
+  );
+  return { changed: pushed.changed || pullRequest !== undefined, commitSha: pushed.commitSha, pullRequest };
+}
+
+async function ensureWorkspace(deps: TurnDeps, issue: IssueContext): Promise<Workspace> {
+  const state = deps.session.state;
+  if (!state.workspace) {
+    state.workspace = await deps.acts.git.gitPrepareWorktree({ issue, title: issue.title }, `prepare the worktree for ${issue.identifier}`);
+  }
+  return state.workspace;
+}
+
+/** The innermost message of an activity failure, for the user and the log. */
+export function describeError(err: unknown): string {
+  let e: unknown = err;
+  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
