@@ -157,6 +157,7 @@ export class Session {
       turns: s.turns,
       lastError: s.lastError,
       generation: s.generation,
+      stopRequested: this.stopRequested !== undefined,
       pendingPosts: this.posts.length,
     };
   }

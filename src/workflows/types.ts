@@ -29,6 +29,8 @@ export interface SessionStatus {
   lastError?: string;
   /** How many continue-as-new generations this session has been through. */
   generation: number;
+  /** A Stop arrived during the running turn (it ends at its next consistent point). */
+  stopRequested: boolean;
   /** Replies and acknowledgements accepted but not yet posted to Linear. */
   pendingPosts: number;
 }

@@ -62,7 +62,7 @@ test('a worker killed with SIGKILL during the engine run is replaced and the ses
     expect(allFinals[0]!.pid).toBe(second.pid);
     const runs = calls.filter((c) => c.name === 'engineRun');
     expect(runs.map((r) => r.pid)).toEqual([first.pid, second.pid]);
-    expect(calls.filter((c) => c.name === 'gitPublish')).toHaveLength(1);
+    expect(calls.filter((c) => c.name === 'gitCommitAndPush')).toHaveLength(1);
   } finally {
     first.kill('SIGKILL');
     await env.client.workflow.getHandle(issueWorkflowId(issueId)).terminate('test over').catch(() => undefined);

@@ -88,13 +88,14 @@ test('a happy-path turn runs acknowledge, plan, worktree, engine, PR, transition
     expect(order[0]).toBe('linearAcknowledge');
     const steps = [
       'linearAcknowledge',
-      'linearLoadIssue',
       'linearUpdateSession',
+      'linearLoadIssue',
       'linearTransitionIssue',
       'gitPrepareWorktree',
       'engineResolve',
       'engineRun',
-      'gitPublish',
+      'gitCommitAndPush',
+      'githubOpenPullRequest',
       'linearLinkPullRequest',
       'linearPostFinal',
     ];
@@ -113,6 +114,47 @@ test('a happy-path turn runs acknowledge, plan, worktree, engine, PR, transition
     const status = await r.handle.query(statusQuery);
     expect(status).toMatchObject({ phase: 'idle', turns: 1, prUrl: 'https://github.com/acme/app/pull/1', queuedPrompts: 0 });
     expect(status.resumeTokens).toEqual({ script: true });
+    // publishing is two activities now: git, then GitHub
+    expect(r.fakes.named('gitPublish')).toHaveLength(0);
+    expect(r.fakes.named('githubOpenPullRequest')[0]!.input.commitSha).toBe('abc123');
+  } finally {
+    await r.finish();
+  }
+});
+
+test('each step of the lifecycle plan is shown in progress as it runs, in order, and all done at the end', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('Add a greeting');
+    await waitFor('the final response', () => finalsOf(r.fakes).length === 1);
+    const inProgress = r.fakes
+      .named('linearUpdateSession')
+      .map((c) => (c.input.plan as Array<{ content: string; status: string }>).find((p) => p.status === 'inProgress')?.content);
+    expect(inProgress).toEqual(['Read the issue', 'Prepare the workspace', 'Do the work', 'Open the pull request', 'Report back']);
+    // each plan update comes right before the step it announces
+    const order = r.fakes.names();
+    const shown = (step: string) => r.fakes.calls.findIndex((c) => c.name === 'linearUpdateSession' && c.input.plan.some((p: { content: string; status: string }) => p.content === step && p.status === 'inProgress'));
+    expect(shown('Read the issue')).toBeLessThan(order.indexOf('linearLoadIssue'));
+    expect(shown('Do the work')).toBeLessThan(order.indexOf('engineRun'));
+    expect(shown('Do the work')).toBeGreaterThan(order.indexOf('engineResolve'));
+    expect(shown('Open the pull request')).toBeLessThan(order.indexOf('gitCommitAndPush'));
+    expect(shown('Report back')).toBeLessThan(order.indexOf('linearPostFinal'));
+    const final = r.fakes.named('linearPostFinal')[0]!.input;
+    expect(final.plan.every((p: { status: string }) => p.status === 'completed')).toBe(true);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('an engine that publishes its own todo list keeps it: kai shows no lifecycle step over it after the run', async () => {
+  const r = await rig();
+  try {
+    r.fakes.engineResult = (input, n) => ({ ok: true, answer: `Did: ${input.prompt}`, resumeToken: `token-${n}`, planPublished: true });
+    await r.prompt('Add a greeting');
+    await waitFor('the final response', () => finalsOf(r.fakes).length === 1);
+    const engineAt = r.fakes.names().indexOf('engineRun');
+    expect(r.fakes.calls.slice(engineAt).filter((c) => c.name === 'linearUpdateSession')).toHaveLength(0);
+    expect(r.fakes.named('linearPostFinal')[0]!.input.plan).toBeUndefined();
   } finally {
     await r.finish();
   }
@@ -157,15 +199,18 @@ test('stop mid-engine cancels the engine within seconds, drops the queue and pos
     await waitFor('the engine to be cancelled', () => r.fakes.named('engineRun:cancelled').length === 1, 10_000);
     await waitFor('the stopped response', () => finalsOf(r.fakes).length >= 1, 10_000);
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);
-    // give the workflow a moment to (wrongly) post more, then check there is exactly one final
-    await new Promise((res) => setTimeout(res, 1000));
+    // barrier: the turn is over and nothing is left to post
+    await waitFor('the session to be idle with nothing to post', async () => {
+      const s = await r.handle.query(statusQuery);
+      return s.phase === 'idle' && s.pendingPosts === 0;
+    });
     const finals = finalsOf(r.fakes);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.kind).toBe('response');
     expect(finals[0]!.body).toMatch(/Stopped/);
     expect(finals[0]!.body).toMatch(/2 uncommitted file/);
     expect(finals[0]!.body).toMatch(/1 queued message was dropped/);
-    expect(r.fakes.named('gitPublish')).toHaveLength(0);
+    expect(r.fakes.named('gitCommitAndPush')).toHaveLength(0);
     expect(r.fakes.named('engineRun')).toHaveLength(1);
     const status = await r.handle.query(statusQuery);
     expect(status).toMatchObject({ phase: 'idle', queuedPrompts: 0 });
@@ -214,10 +259,12 @@ test('a duplicate delivery id is ignored', async () => {
     await Promise.all([r.prompt('Do it once', { deliveryId }), r.prompt('Do it once', { deliveryId })]);
     await waitFor('the response', () => finalsOf(r.fakes).length === 1);
     await r.prompt('Do it once', { deliveryId });
-    await new Promise((res) => setTimeout(res, 1000));
+    // barrier: signals are handled in order, so once a later stop is answered the redelivery was handled
+    await r.stop('session-barrier');
+    await waitFor('the barrier answer', () => finalsOf(r.fakes).some((f) => f.agentSessionId === 'session-barrier'));
     expect(r.fakes.named('engineRun')).toHaveLength(1);
     expect(r.fakes.named('linearAcknowledge')).toHaveLength(1);
-    expect(finalsOf(r.fakes)).toHaveLength(1);
+    expect(finalsOf(r.fakes).filter((f) => f.agentSessionId === 'session-a')).toHaveLength(1);
   } finally {
     await r.finish();
   }
@@ -251,7 +298,7 @@ test('an engine that reports failure ends the turn with one error activity namin
     await waitFor('the error', () => finalsOf(r.fakes).length === 1);
     expect(finalsOf(r.fakes)[0]).toMatchObject({ kind: 'error' });
     expect(finalsOf(r.fakes)[0]!.body).toContain('out of credits');
-    expect(r.fakes.named('gitPublish')).toHaveLength(0);
+    expect(r.fakes.named('gitCommitAndPush')).toHaveLength(0);
     expect(r.fakes.named('linearRecordOutcome').map((c) => c.input.outcome)).toEqual(['processed', 'failed']);
     expect((await r.handle.query(statusQuery)).resumeTokens).toEqual({ script: true });
   } finally {
@@ -304,8 +351,10 @@ test('continue-as-new keeps the queue, the resume tokens and the seen delivery i
     expect(finalsOf(r.fakes).map((f) => f.agentSessionId)).toEqual(['session-a', 'session-2', 'session-3', 'session-4', 'session-5', 'session-6', 'session-7']);
     // a redelivery of the very first event after continue-as-new is still recognised
     await r.prompt('Turn 1', { deliveryId: first });
-    await new Promise((res) => setTimeout(res, 1000));
+    await r.stop('session-barrier');
+    await waitFor('the barrier answer', () => finalsOf(r.fakes).some((f) => f.agentSessionId === 'session-barrier'));
     expect(r.fakes.named('engineRun')).toHaveLength(7);
+    expect(r.fakes.named('linearAcknowledge')).toHaveLength(7);
   } finally {
     await r.finish();
   }
@@ -321,8 +370,9 @@ test('a comment follow-up without an agent session is answered in the session la
     expect(finalsOf(r.fakes).map((f) => f.agentSessionId)).toEqual(['session-a', 'session-a']);
     // an issue-level stop while idle posts nothing
     await r.stop('');
-    await new Promise((res) => setTimeout(res, 800));
-    expect(finalsOf(r.fakes)).toHaveLength(2);
+    await r.stop('session-barrier');
+    await waitFor('the barrier answer', () => finalsOf(r.fakes).some((f) => f.agentSessionId === 'session-barrier'));
+    expect(finalsOf(r.fakes).filter((f) => f.agentSessionId !== 'session-barrier')).toHaveLength(2);
   } finally {
     await r.finish();
   }
@@ -344,6 +394,83 @@ test('/help during a run is answered at once, not queued behind the engine', asy
     expect(r.fakes.named('engineRun')).toHaveLength(1);
   } finally {
     r.fakes.release();
+    await r.finish();
+  }
+});
+
+test('a prompt sent while the final worktree cleanup is held open still runs, and the session ends only after it', async () => {
+  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  try {
+    r.fakes.holdActivity('gitCleanup');
+    await r.prompt('First task');
+    await waitFor('the first response', () => finalsOf(r.fakes).length === 1);
+    await waitFor('the idle cleanup to start', () => r.fakes.named('gitCleanup').length === 1);
+    await r.prompt('One more thing', { source: 'prompted', agentSessionId: 'session-late' });
+    r.fakes.releaseActivity('gitCleanup');
+    const result = await r.handle.result();
+    expect(result).toMatchObject({ issueId: r.issueId, turns: 2 });
+    expect(r.fakes.named('engineRun').map((c) => c.input.prompt)).toEqual(['First task', 'One more thing']);
+    const late = r.fakes.named('linearAcknowledge').find((c) => c.input.agentSessionId === 'session-late');
+    expect(late).toBeDefined();
+    expect(finalsOf(r.fakes).map((f) => f.agentSessionId)).toEqual(['session-a', 'session-late']);
+    // the worktree was removed after the first idle period, prepared again for the late prompt, removed again
+    expect(r.fakes.named('gitPrepareWorktree')).toHaveLength(2);
+    expect(r.fakes.named('gitCleanup')).toHaveLength(2);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('/help sent while the final cleanup is held open is answered before the session ends', async () => {
+  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  try {
+    r.fakes.holdActivity('gitCleanup');
+    await r.prompt('First task');
+    await waitFor('the idle cleanup to start', () => r.fakes.named('gitCleanup').length === 1);
+    await r.prompt('/help', { source: 'prompted', agentSessionId: 'session-help' });
+    r.fakes.releaseActivity('gitCleanup');
+    const result = await r.handle.result();
+    expect(result.turns).toBe(1);
+    const help = finalsOf(r.fakes).filter((f) => f.agentSessionId === 'session-help');
+    expect(help).toHaveLength(1);
+    expect(help[0]!.body).toContain('/file put');
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a stop during the push lets publishing finish and be reported, and the stop answer says so', async () => {
+  const r = await rig();
+  try {
+    r.fakes.holdActivity('gitCommitAndPush');
+    await r.prompt('Ship it');
+    await waitFor('the push to start', () => r.fakes.named('gitCommitAndPush').length === 1);
+    await r.prompt('Queued follow-up', { source: 'prompted', agentSessionId: 'session-b' });
+    await waitFor('the follow-up ack', () => r.fakes.named('linearAcknowledge').length === 2);
+    await r.stop('session-a');
+    // barrier: the stop was handled (the running turn knows of it) before the push is let go
+    await waitFor('the stop to reach the turn', async () => (await r.handle.query(statusQuery)).stopRequested);
+    r.fakes.releaseActivity('gitCommitAndPush');
+    await waitFor('the response and the stop answer', () => finalsOf(r.fakes).length === 2);
+    await waitFor('the session to be idle with nothing to post', async () => {
+      const s = await r.handle.query(statusQuery);
+      return s.phase === 'idle' && s.pendingPosts === 0;
+    });
+    const [response, stopAnswer] = finalsOf(r.fakes);
+    expect(response).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
+    expect(response!.body).toContain('https://github.com/acme/app/pull/1');
+    expect(r.fakes.named('githubOpenPullRequest')).toHaveLength(1);
+    expect(r.fakes.named('linearLinkPullRequest')).toHaveLength(1);
+    expect(stopAnswer!.agentSessionId).toBe('session-a');
+    expect(stopAnswer!.body).toMatch(/after the engine had finished/);
+    expect(stopAnswer!.body).toMatch(/publishing was completed/);
+    expect(stopAnswer!.body).toContain('https://github.com/acme/app/pull/1');
+    expect(stopAnswer!.body).toMatch(/1 queued message was dropped/);
+    // the stop still drops the queue: the follow-up never runs
+    expect(r.fakes.named('engineRun')).toHaveLength(1);
+    expect(r.fakes.named('engineRun:cancelled')).toHaveLength(0);
+  } finally {
+    r.fakes.releaseActivity('gitCommitAndPush');
     await r.finish();
   }
 });
