@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { issueWorkflowId } from '../src/names';
+import { statusQuery } from '../src/workflows/signals';
 import { FakeActivities } from '../test/harness/fake-activities';
 import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor } from '../test/harness/temporal';
 
@@ -31,11 +32,24 @@ test('record', async () => {
   await waitFor('engine', () => fakes.named('engineRun').length === 3);
   await s.send({ type: 'stop', issueId, payload: { deliveryId: randomUUID(), agentSessionId: 's3' } });
   await waitFor('stop final', () => fakes.finals().length === 3);
+  fakes.release();
+  // a stop while publishing: the push finishes, the PR is reported, the stop says so
+  fakes.holdActivity('gitCommitAndPush');
+  await send('A fourth change', 's4', 'prompted');
+  await waitFor('push', () => fakes.named('gitCommitAndPush').length === 3);
+  await s.send({ type: 'stop', issueId, payload: { deliveryId: randomUUID(), agentSessionId: 's4' } });
+  const h = env.client.workflow.getHandle(issueWorkflowId(issueId));
+  await waitFor('stop seen', async () => (await h.query(statusQuery)).stopRequested);
+  fakes.releaseActivity('gitCommitAndPush');
+  await waitFor('response and stop answer', () => fakes.finals().length === 5);
   await s.send({ type: 'reset', issueId, payload: { deliveryId: randomUUID(), agentSessionId: 's3' } });
   await s.send({ type: 'stop', issueId, payload: { deliveryId: randomUUID(), agentSessionId: 's3' } });
-  fakes.release();
   await send('/help', 's3', 'prompted');
-  const h = env.client.workflow.getHandle(issueWorkflowId(issueId));
+  // a prompt while the idle cleanup is held open: it runs, then the session ends
+  fakes.holdActivity('gitCleanup');
+  await waitFor('cleanup', () => fakes.named('gitCleanup').length === 1, 30_000);
+  await send('One more thing', 's5', 'prompted');
+  fakes.releaseActivity('gitCleanup');
   await h.result();
   let n = 0;
   for await (const run of env.client.workflow.list({ query: `WorkflowId = '${issueWorkflowId(issueId)}'` })) {
