@@ -14,6 +14,13 @@ import {
 } from './workflows/signals';
 import type { SessionInput } from './workflows/session';
 import type { SessionStatus } from './workflows/types';
+import { sessionDetails, sessionSummary } from './workflows/summary';
+
+/** The Web UI's summary and details of a session started by this event (`ENG-123: title`). */
+function sessionMetadata(event: SessionSignal): { staticSummary: string; staticDetails: string } {
+  const issue = event.type === 'prompt' ? event.payload.issue : undefined;
+  return { staticSummary: sessionSummary(event.issueId, issue), staticDetails: sessionDetails({ issueId: event.issueId, issue }) };
+}
 
 export type SessionSignal =
   | { type: 'prompt'; issueId: string; payload: PromptSignal }
@@ -44,6 +51,7 @@ export class SessionClient {
     const signal = SIGNALS[event.type] as SignalDefinition<[SessionSignal['payload']]>;
     const handle = await this.client.workflow.signalWithStart('issueSessionWorkflow', {
       ...common,
+      ...sessionMetadata(event),
       signal,
       signalArgs: [event.payload],
     });

@@ -25,6 +25,7 @@ import { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type S
 import { lifecyclePlan } from './plan';
 import { PATCHES, Session, describeDropped, type PendingPost, type QueueItem } from './session-entity';
 import { promptSignal, resetSignal, statusQuery, stopSignal, type PromptSignal } from './signals';
+import { sessionDetails } from './summary';
 import { describeError, runTurn, type TurnEnd } from './turn';
 import type { SessionPhase } from './types';
 
@@ -213,15 +214,9 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
 
   function setPhase(phase: SessionPhase): void {
     session.phase = phase;
-    if (phase === 'idle' || phase === 'completed') setCurrentDetails(sessionDetails(phase));
-  }
-
-  function sessionDetails(phase: SessionPhase): string {
-    const issue = state.issue;
-    const name = issue?.identifier ? `${issue.identifier}${issue.title ? `: ${issue.title}` : ''}` : input.issueId;
-    return [`**${name}**`, `phase: ${phase}`, `turns: ${state.turns}`, state.engine ? `engine: ${state.engine}` : '', state.prUrl ? `PR: ${state.prUrl}` : '']
-      .filter(Boolean)
-      .join(' · ');
+    if (phase === 'idle' || phase === 'completed') {
+      setCurrentDetails(sessionDetails({ issueId: input.issueId, issue: state.issue, engine: state.engine, phase, turns: state.turns, prUrl: state.prUrl }));
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import { parseCommand } from './commands';
 import { errorText, finalText, helpText } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
 import { PATCHES, type Session } from './session-entity';
+import { sessionSummary } from './summary';
 import type { PromptSignal } from './signals';
 
 export interface TurnDeps {
@@ -63,7 +64,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
 
   /** Runs `fn` as the step `name`: shown as the workflow's current details, named on failure. */
   async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    setCurrentDetails(`Turn ${turnNo}: ${name}`);
+    setCurrentDetails(`${sessionSummary(deps.issueId, state.issue)}\n\nturn ${turnNo}: **${name}**`);
     try {
       return await fn();
     } catch (err) {

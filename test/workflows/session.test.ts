@@ -4,6 +4,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { issueWorkflowId } from '../../src/names';
 import { statusQuery } from '../../src/workflows/signals';
 import type { SessionInput } from '../../src/workflows/session';
+import type { IssueRef } from '../../src/domain/issue';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { FakeActivities, permanentError } from '../harness/fake-activities';
 import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
 import type { KaiWorkers } from '../../src/worker';
@@ -24,7 +26,7 @@ interface Rig {
   sessions: SessionClient;
   issueId: string;
   handle: WorkflowHandle;
-  prompt(body: string, extra?: Partial<{ deliveryId: string; agentSessionId: string; source: 'created' | 'prompted' | 'comment' }>): Promise<string>;
+  prompt(body: string, extra?: Partial<{ deliveryId: string; agentSessionId: string; source: 'created' | 'prompted' | 'comment'; issue: IssueRef }>): Promise<string>;
   stop(agentSessionId?: string, deliveryId?: string): Promise<void>;
   reset(agentSessionId?: string): Promise<void>;
   finish(): Promise<void>;
@@ -58,6 +60,7 @@ async function rig(options?: SessionInput['options']): Promise<Rig> {
           author: 'Ada',
           receivedAt: new Date().toISOString(),
           source: extra.source ?? 'created',
+          issue: extra.issue,
         },
       });
       return deliveryId;
@@ -471,6 +474,28 @@ test('a stop during the push lets publishing finish and be reported, and the sto
     expect(r.fakes.named('engineRun:cancelled')).toHaveLength(0);
   } finally {
     r.fakes.releaseActivity('gitCommitAndPush');
+    await r.finish();
+  }
+});
+
+test('the Web UI shows the session as ENG-1: title, and a summary on each activity and timer', async () => {
+  const r = await rig();
+  try {
+    await r.prompt('Add a greeting', { issue: { id: r.issueId, identifier: 'ENG-1', title: 'Add a greeting', teamKey: 'ENG' } });
+    await waitFor('the final response', () => finalsOf(r.fakes).length === 1);
+    await waitFor('the session to be idle', async () => (await r.handle.query(statusQuery)).phase === 'idle');
+    const description = await r.handle.describe();
+    expect(await description.staticSummary()).toBe('ENG-1: Add a greeting');
+    expect(await description.staticDetails()).toMatch(/team: ENG/);
+    const history = await r.handle.fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes || e.timerStartedEventAttributes)
+      .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : undefined));
+    expect(summaries.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
+    expect(summaries).toEqual(
+      expect.arrayContaining(['run script (turn 1)', 'open PR', 'post response', 'commit and push kai/ENG-1', 'idle: wait for the next message']),
+    );
+  } finally {
     await r.finish();
   }
 });
