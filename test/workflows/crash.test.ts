@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueWorkflowId } from '../../src/names';
+import { statusQuery } from '../../src/workflows/signals';
 import { forkReady } from '../harness/fork-ts';
 import { connectTestEnv, sessionClient, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
 
@@ -54,7 +55,11 @@ test('a worker killed with SIGKILL during the engine run is replaced and the ses
       },
       60_000,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // barrier: the turn is over and nothing is left to post
+    await waitFor('the session to be idle with nothing to post', async () => {
+      const status = await env.client.workflow.getHandle(issueWorkflowId(issueId)).query(statusQuery);
+      return status.phase === 'idle' && status.pendingPosts === 0;
+    });
     const calls = readCalls(callsFile);
     const allFinals = calls.filter((c) => c.name === 'linearPostFinal');
     expect(allFinals).toHaveLength(1);

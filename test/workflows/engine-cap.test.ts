@@ -1,6 +1,7 @@
 // Engine runs go to their own task queue, where a worker runs at most `concurrentEngineRuns`
 // at once: many sessions cannot start more engines than the machine was given.
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { issueWorkflowId } from '../../src/names';
 import { FakeActivities } from '../harness/fake-activities';
 import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
@@ -32,7 +33,22 @@ test('a worker capped at one engine run holds the second session\'s engine until
     await waitFor('one engine run', () => fakes.named('engineRun').length === 1);
     // Both sessions got as far as choosing their engine; only one engine runs.
     await waitFor('both sessions to reach the engine', () => fakes.named('engineResolve').length === 2);
-    await new Promise((r) => setTimeout(r, 1500));
+    // barrier: both sessions have scheduled their engine run; the server holds one unstarted
+    const engineStates = async () =>
+      Promise.all(
+        issues.map(async (issueId) => {
+          const { raw } = await env.client.workflow.getHandle(issueWorkflowId(issueId)).describe();
+          return raw.pendingActivities?.find((a) => a.activityType?.name === 'engineRun')?.state;
+        }),
+      );
+    const states = await waitFor('both engine runs to be scheduled', async () => {
+      const s = await engineStates();
+      return s.every((x) => x !== undefined && x !== null) && s;
+    });
+    expect([...states].sort()).toEqual([
+      temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+      temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    ].sort());
     expect(fakes.named('engineRun')).toHaveLength(1);
     fakes.release();
     await waitFor('both sessions to answer', () => fakes.finals().length === 2);
