@@ -3,7 +3,7 @@
 // with a summary on each activity and timer. Needs a Chromium (Debian: apt-get install chromium;
 // or set CHROMIUM=/path/to/chrome). Run:
 //   npx jest --roots='<rootDir>/scripts' --testMatch='**/web-ui-screenshot.test.ts'
-// Writes web-ui-list.png and web-ui-timeline.png to KAI_SCREENSHOT_DIR (default: the cwd).
+// Writes web-ui-list.png, web-ui-attributes.png and web-ui-timeline.png to KAI_SCREENSHOT_DIR (default: the cwd).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -27,10 +27,10 @@ function chromium(): string {
 function screenshot(url: string, file: string): void {
   execFileSync(
     chromium(),
-    ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1600,1000', '--virtual-time-budget=15000', `--screenshot=${file}`, url],
+    ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1800,1400', '--virtual-time-budget=10000', '--timeout=40000', `--screenshot=${file}`, url],
     { stdio: 'ignore', timeout: 90_000 },
   );
-  if (!existsSync(file) || statSync(file).size < 10_000) throw new Error(`Chromium wrote no usable screenshot to ${file}`);
+  if (!existsSync(file) || statSync(file).size < 20_000) throw new Error(`Chromium wrote no usable screenshot to ${file}`);
 }
 
 test('screenshots of the Web UI show issue identifiers and step summaries', async () => {
@@ -53,25 +53,34 @@ test('screenshots of the Web UI show issue identifiers and step summaries', asyn
   });
   const running = workers.run();
   try {
-    const sessions = new SessionClient(new Client({ connection }), { taskQueue, sessionOptions: { webUiBaseUrl: server.uiUrl } });
+    const sessions = new SessionClient(new Client({ connection }), { taskQueue, sessionOptions: { webUiBaseUrl: server.uiUrl, idleTimeoutMs: 3000 } });
     const issues = [
       { identifier: 'ENG-123', title: 'Add a greeting to the home page', teamKey: 'ENG' },
       { identifier: 'OPS-7', title: 'Rotate the staging certificates', teamKey: 'OPS' },
     ].map((i) => ({ ...i, id: randomUUID() }));
+    const runIds: string[] = [];
     for (const issue of issues) {
       fakes.issue = { ...fakes.issue, id: issue.id, identifier: issue.identifier, title: issue.title, teamKey: issue.teamKey };
-      await sessions.send({
+      const started = await sessions.send({
         type: 'prompt',
         issueId: issue.id,
         payload: { deliveryId: randomUUID(), agentSessionId: `s-${issue.identifier}`, body: issue.title, receivedAt: new Date().toISOString(), source: 'created', issue },
       });
+      runIds.push(started.runId);
       await waitFor(`the answer on ${issue.identifier}`, () => fakes.finals().some((f) => f.agentSessionId === `s-${issue.identifier}`));
     }
+    // completed sessions: the UI's pages settle (a running one keeps polling)
+    for (const issue of issues) await sessions.client.workflow.getHandle(issueWorkflowId(issue.id)).result();
     const dir = process.env.KAI_SCREENSHOT_DIR ?? process.cwd();
     const ui = `${server.uiUrl}/namespaces/default`;
-    screenshot(`${ui}/workflows`, join(dir, 'web-ui-list.png'));
-    screenshot(`${ui}/workflows/${encodeURIComponent(issueWorkflowId(issues[0]!.id))}`, join(dir, 'web-ui-timeline.png'));
-    console.log(`screenshots in ${dir}: web-ui-list.png, web-ui-timeline.png`);
+    // the list, filtered by kai's search attribute (the table's columns are chosen in the browser)
+    screenshot(`${ui}/workflows?query=${encodeURIComponent("KaiIssueIdentifier = 'ENG-123'")}`, join(dir, 'web-ui-list.png'));
+    const session = `${ui}/workflows/${encodeURIComponent(issueWorkflowId(issues[0]!.id))}/${runIds[0]}`;
+    // the session's search attributes (KaiIssueIdentifier ENG-123, team, engine, phase)
+    screenshot(`${session}/metadata`, join(dir, 'web-ui-attributes.png'));
+    // one session: its summary (ENG-123: title), details and the timeline of summarised steps
+    screenshot(`${ui}/workflows/${encodeURIComponent(issueWorkflowId(issues[0]!.id))}/${runIds[0]}/history`, join(dir, 'web-ui-timeline.png'));
+    console.log(`screenshots in ${dir}: web-ui-list.png, web-ui-attributes.png, web-ui-timeline.png`);
   } finally {
     workers.shutdown();
     await running;
