@@ -145,6 +145,10 @@ export interface PublishResult {
   pullRequest?: PullRequestRef;
 }
 
+export interface CommitPushInput { issue: IssueContext; workspace: Workspace; summary: string }
+export interface CommitPushResult { changed: boolean; commitSha?: string; pushed: boolean; branch: string }
+export interface OpenPullRequestInput { issue: IssueContext; workspace: Workspace; summary: string; commitSha?: string }
+
 export interface WorkspaceState {
   uncommittedFiles: number;
   unpushedCommits: number;
@@ -153,6 +157,8 @@ export interface WorkspaceState {
 export interface GitActivities {
   gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace>;
   gitPublish(input: PublishInput): Promise<PublishResult>;
+  gitCommitAndPush(input: CommitPushInput): Promise<CommitPushResult>;
+  githubOpenPullRequest(input: OpenPullRequestInput): Promise<PullRequestRef | undefined>;
   gitDescribe(input: { workspace: Workspace }): Promise<WorkspaceState>;
   gitCleanup(input: { workspace: Workspace }): Promise<void>;
 }

@@ -115,6 +115,8 @@ export class FakeActivities {
         commitSha: 'abc123',
         pullRequest: { url: 'https://github.com/acme/app/pull/1', number: 1, title: 'ENG-1: Add a greeting', created: true },
       })),
+      gitCommitAndPush: rec('gitCommitAndPush', () => ({ changed: true, commitSha: 'abc123', pushed: true, branch: 'kai/ENG-1' })),
+      githubOpenPullRequest: rec('githubOpenPullRequest', () => ({ url: 'https://github.com/acme/app/pull/1', number: 1, title: 'ENG-1: Add a greeting', created: true })),
       gitDescribe: rec('gitDescribe', () => ({ uncommittedFiles: 2, unpushedCommits: 0 })),
       gitCleanup: rec('gitCleanup', () => undefined),
       filesDownloadAttachments: rec('filesDownloadAttachments', () => []),
