@@ -131,7 +131,8 @@ const PROTECTED_PATTERNS = [/protected branch/i, /GH006/, /pre-receive hook decl
 /** The error an activity throws for a failed git command that talked to `url`. */
 export function gitFailure(what: string, err: unknown, ctx: { url?: string; branch?: string; secrets?: Array<string | undefined> } = {}): Error {
   if (err instanceof ApplicationFailure) return err;
-  if (!(err instanceof GitError)) return err instanceof Error ? new Error(redact(err.message, ctx.secrets)) : new Error(String(err));
+  // Cancellation (CancelledFailure) and kai's own errors pass through as they are.
+  if (!(err instanceof GitError)) return err instanceof Error ? err : new Error(String(err));
   const text = `${err.stderr}\n${err.message}`;
   const url = ctx.url ? redact(ctx.url, ctx.secrets) : 'the remote';
   const detail = redact(err.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || err.message, ctx.secrets).slice(0, 600);
