@@ -263,10 +263,15 @@ export function createGitActivities(deps: GitActivitiesDeps): GitActivities {
     const tmp = `${dir}.kai-partial`;
     await fs.rm(tmp, { recursive: true, force: true });
     await fs.mkdir(tmp);
-    await git(tmp, ['init', '--quiet', '--bare', '.']);
-    await writeMirrorConfig(tmp, url);
-    await fetchMirror(tmp, url, beat);
-    await fs.rename(tmp, dir);
+    try {
+      await git(tmp, ['init', '--quiet', '--bare', '.']);
+      await writeMirrorConfig(tmp, url);
+      await fetchMirror(tmp, url, beat);
+      await fs.rename(tmp, dir);
+    } catch (err) {
+      await fs.rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
     log().info({ mirror: dir, url: redact(url) }, 'repository mirrored');
   }
 
