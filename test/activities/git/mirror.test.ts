@@ -89,6 +89,17 @@ describe('url projects', () => {
     expect(() => sh(ws.repoPath, 'config', '--get-regexp', '^url\\.')).toThrow();
   });
 
+  it('two issues prepared at once on a fresh worker share one mirror without tripping over its locks', async () => {
+    const a = worker('worker-a');
+    const [one, two] = await Promise.all([
+      a.acts.gitPrepareWorktree({ issue: issue(), title: issue().title }),
+      a.acts.gitPrepareWorktree({ issue: issue({ identifier: 'AV-2' }), title: 'Other' }),
+    ]);
+    expect(one.repoPath).toBe(two.repoPath);
+    expect([one.branch, two.branch]).toEqual(['kai/AV-1', 'kai/AV-2']);
+    expect(existsSync(path.join(two.worktreePath, 'README.md'))).toBe(true);
+  });
+
   it('heartbeats through the fetch and the worktree add', async () => {
     const env = new MockActivityEnvironment();
     const steps: string[] = [];
