@@ -141,17 +141,12 @@ export interface GitActivities {
   gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace>;
   /** Commit, push and PR in one activity: kept registered for histories scheduled before the split. */
   gitPublish(input: PublishInput): Promise<PublishResult>;
-  gitDescribe(input: { workspace: Workspace }): Promise<WorkspaceState>;
-  gitCleanup(input: { workspace: Workspace }): Promise<void>;
-}
-
-/** Publishing as two activities, one outside system each. The git factory implements them
- *  (as part of GitActivities once merged); the workflow calls them instead of gitPublish. */
-export interface GitSplitActivities {
   /** Commits what the engine changed and pushes the branch (git only). */
   gitCommitAndPush(input: CommitPushInput): Promise<CommitPushResult>;
   /** Opens the branch's pull request or updates the open one (GitHub only). */
   githubOpenPullRequest(input: OpenPullRequestInput): Promise<PullRequestRef | undefined>;
+  gitDescribe(input: { workspace: Workspace }): Promise<WorkspaceState>;
+  gitCleanup(input: { workspace: Workspace }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Files
@@ -172,4 +167,4 @@ export interface FilesActivities {
 
 export type KaiActivities = LinearActivities & EngineActivities & GitActivities & FilesActivities;
 /** Everything the session workflow calls. */
-export type SessionActivities = KaiActivities & GitSplitActivities;
+export type SessionActivities = KaiActivities;

@@ -354,7 +354,13 @@ interface RepoTarget {
 function repositoryTargets(config: KaiConfig): RepoTarget[] {
   const targets: RepoTarget[] = [];
   for (const [alias, project] of Object.entries(config.projects)) {
-    targets.push({ label: `Repository ${alias}`, key: `projects.${alias}.path`, path: expandPath(project.path) });
+    if (project.url) {
+      // A remote each worker mirrors: its reachability is the worker's first fetch to prove.
+      const slug = parseRepoSlug(project.url);
+      targets.push({ label: `Repository ${alias}`, key: `projects.${alias}.url`, problem: pass(`Repository ${alias}`, `mirrored from ${project.url.replace(/\/\/[^/@]*@/, '//')}${slug ? ` (${slug.owner}/${slug.repo})` : ''}`) });
+      continue;
+    }
+    targets.push({ label: `Repository ${alias}`, key: `projects.${alias}.path`, path: expandPath(project.path ?? '') });
   }
   for (const [projectId, value] of Object.entries(config.plugins.linear.project_map)) {
     if (config.projects[value]) continue;

@@ -203,6 +203,7 @@ function expandHome(p: string, env: NodeJS.ProcessEnv): string {
 // As in takopi: `~` expands and relative project paths are relative to the config file.
 function finishPaths(config: KaiConfig, baseDir: string, env: NodeJS.ProcessEnv): void {
   for (const project of Object.values(config.projects)) {
+    if (project.path === undefined) continue;
     const p = expandHome(project.path, env);
     project.path = isAbsolute(p) ? p : resolve(baseDir, p);
   }

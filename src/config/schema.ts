@@ -66,14 +66,28 @@ export const linearPluginSchema = z
   })
   .prefault({});
 
-export const projectSchema = z.strictObject({
-  path: z.string(),
-  worktrees_dir: z.string().optional(),
-  worktree_base: z.string().optional(),
-  default_engine: z.string().optional(),
-  /** takopi's Telegram chat binding: accepted so a takopi file loads, unused by kai. */
-  chat_id: z.number().int().optional(),
-});
+export const projectSchema = z
+  .strictObject({
+    /** A local checkout the worker uses as it is. */
+    path: z.string().optional(),
+    /** The remote (https://, ssh:// or file://): each worker keeps a bare mirror of it under its
+     *  data directory and pushes every branch back to it. The token comes from [github] token /
+     *  GITHUB_TOKEN, never from the URL. */
+    url: z
+      .string()
+      .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(u), {
+        message: 'must not carry a password or token: put the token in GITHUB_TOKEN (or [github] token) and give the URL without it',
+      })
+      .optional(),
+    worktrees_dir: z.string().optional(),
+    worktree_base: z.string().optional(),
+    default_engine: z.string().optional(),
+    /** takopi's Telegram chat binding: accepted so a takopi file loads, unused by kai. */
+    chat_id: z.number().int().optional(),
+  })
+  .refine((p) => Boolean(p.path) !== Boolean(p.url), {
+    message: 'give the repository as either url = "<git URL>" (a remote each worker mirrors) or path = "/local/checkout", exactly one of them',
+  });
 
 export const temporalSchema = z
   .strictObject({
@@ -106,6 +120,9 @@ export const githubSchema = z
     repository: z.string().optional(),
     base_branch: z.string().optional(),
     draft: z.boolean().default(false),
+    /** Branches kai never commits to or pushes (besides the base branch); `*` matches any run of
+     *  characters, names compare case-insensitively. */
+    protected_branches: z.array(z.string().min(1)).default(['main', 'master', 'develop', 'development', 'trunk', 'production', 'release', 'release/*', 'release-*', 'gh-pages']),
   })
   .prefault({});
 

@@ -6,7 +6,6 @@ import type {
   EngineActivities,
   FilesActivities,
   GitActivities,
-  GitSplitActivities,
   LinearActivities,
 } from '../activities/types';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors';
@@ -35,7 +34,7 @@ function summarised<A extends object>(proxy: ActivityInterfaceFor<A>): Summarise
 export interface SessionActivityProxies {
   linear: Summarised<LinearActivities>;
   engine: Summarised<EngineActivities>;
-  git: Summarised<GitActivities & GitSplitActivities>;
+  git: Summarised<GitActivities>;
   files: Summarised<FilesActivities>;
 }
 
@@ -61,7 +60,7 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '2s', maximumAttempts: opts.engineMaxAttempts, nonRetryableErrorTypes },
   });
-  const git = proxyActivities<GitActivities & Pick<GitSplitActivities, 'gitCommitAndPush'>>({
+  const git = proxyActivities<Omit<GitActivities, 'githubOpenPullRequest'>>({
     startToCloseTimeout: opts.gitTimeoutMs,
     retry: {
       initialInterval: '2s',
@@ -70,7 +69,7 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
       nonRetryableErrorTypes,
     },
   });
-  const github = proxyActivities<Pick<GitSplitActivities, 'githubOpenPullRequest'>>({
+  const github = proxyActivities<Pick<GitActivities, 'githubOpenPullRequest'>>({
     startToCloseTimeout: opts.githubTimeoutMs,
     retry: {
       initialInterval: '2s',
@@ -84,8 +83,8 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
     startToCloseTimeout: opts.filesTimeoutMs,
     retry: { initialInterval: '2s', maximumAttempts: opts.filesMaxAttempts, nonRetryableErrorTypes },
   });
-  const gitCalls = summarised<GitActivities & Pick<GitSplitActivities, 'gitCommitAndPush'>>(git);
-  const githubCalls = summarised<Pick<GitSplitActivities, 'githubOpenPullRequest'>>(github);
+  const gitCalls = summarised<Omit<GitActivities, 'githubOpenPullRequest'>>(git);
+  const githubCalls = summarised<Pick<GitActivities, 'githubOpenPullRequest'>>(github);
   const resolveCalls = summarised<Pick<EngineActivities, 'engineResolve'>>(resolve);
   const runCalls = summarised<Pick<EngineActivities, 'engineRun'>>(run);
   return {

@@ -1,14 +1,17 @@
 // Which repository an issue works in: project_map maps Linear project ids to project aliases
-// ([projects.<alias>] with a `path`); "default" or "*" in project_map, or a lone project, is the
-// fallback.
+// ([projects.<alias>] with a `url` or a `path`); "default" or "*" in project_map, or a lone
+// project, is the fallback. A `url` project lives in a bare mirror under the worker's data
+// directory, with its worktrees beside it.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KaiConfig } from '../../config/schema';
 
 export interface ResolvedProject {
   alias?: string;
-  /** Absolute path of the repository, when one is configured. */
+  /** Absolute path of the repository (for a `url` project, its bare mirror), when one is configured. */
   repoPath?: string;
+  /** The remote a `url` project mirrors. */
+  url?: string;
   worktreesDir?: string;
   worktreeBase?: string;
   defaultEngine?: string;
@@ -18,6 +21,18 @@ export function expandPath(p: string): string {
   if (p === '~') return os.homedir();
   if (p.startsWith('~/')) return path.join(os.homedir(), p.slice(2));
   return path.resolve(p);
+}
+
+/** The worker's data directory: KAI_DATA_DIR, else $XDG_DATA_HOME/kai, else ~/.local/share/kai. */
+export function dataDirFrom(env: NodeJS.ProcessEnv): string {
+  if (env.KAI_DATA_DIR) return expandPath(env.KAI_DATA_DIR);
+  const base = env.XDG_DATA_HOME ? expandPath(env.XDG_DATA_HOME) : path.join(env.HOME ?? os.homedir(), '.local', 'share');
+  return path.join(base, 'kai');
+}
+
+/** A directory name for an alias that cannot climb out of its parent. */
+function safeName(alias: string): string {
+  return alias.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
 }
 
 export function projectAlias(config: KaiConfig, projectId: string | undefined): string | undefined {
@@ -30,20 +45,36 @@ export function projectAlias(config: KaiConfig, projectId: string | undefined): 
   return undefined;
 }
 
-export function resolveProject(config: KaiConfig, projectId: string | undefined): ResolvedProject {
+export function resolveProject(config: KaiConfig, projectId: string | undefined, dataDir?: string): ResolvedProject {
   const alias = projectAlias(config, projectId);
-  if (!alias) return {};
+  return alias ? resolveAlias(config, alias, dataDir) : {};
+}
+
+/** The project `[projects.<alias>]` (or a project_map value that is a path). */
+export function resolveAlias(config: KaiConfig, alias: string, dataDir?: string): ResolvedProject {
   const project = config.projects[alias];
   if (!project) {
     // A project_map value that is a path rather than an alias still names a repository.
     if (alias.startsWith('/') || alias.startsWith('~')) return { alias, repoPath: expandPath(alias) };
     return { alias };
   }
-  return {
+  const common = {
     alias,
-    repoPath: expandPath(project.path),
-    worktreesDir: project.worktrees_dir ? expandPath(project.worktrees_dir) : undefined,
     worktreeBase: project.worktree_base,
     defaultEngine: project.default_engine,
+  };
+  if (project.url) {
+    const root = dataDir ?? dataDirFrom(process.env);
+    return {
+      ...common,
+      url: project.url,
+      repoPath: path.join(root, 'repos', `${safeName(alias)}.git`),
+      worktreesDir: project.worktrees_dir ? expandPath(project.worktrees_dir) : path.join(root, 'worktrees', safeName(alias)),
+    };
+  }
+  return {
+    ...common,
+    repoPath: project.path ? expandPath(project.path) : undefined,
+    worktreesDir: project.worktrees_dir ? expandPath(project.worktrees_dir) : undefined,
   };
 }

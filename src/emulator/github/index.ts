@@ -1,1 +1,1 @@
-export { startGitHubEmulator, type GitHubEmulator, type GitHubEmulatorOptions, type GitHubEmulatorState, type EmulatedPull, type EmulatedRepo, type RecordedRequest } from './server';
+export { startGitHubEmulator, type GitHubEmulator, type GitHubEmulatorOptions, type SecondaryLimitFault, type GitHubEmulatorState, type EmulatedPull, type EmulatedRepo, type RecordedRequest } from './server';

@@ -8,7 +8,7 @@ import { branchNameProblem } from '../../../src/activities/git/refname';
 import { parseRepoSlug } from '../../../src/activities/git/github';
 import { configSchema, type KaiConfig } from '../../../src/config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../../../src/emulator/github';
-import type { IssueContext } from '../../../src/workflows/types';
+import { issue } from './fixtures';
 
 const sh = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
@@ -18,16 +18,6 @@ let origin: string;
 let repo: string;
 let gh: GitHubEmulator;
 
-const issue = (over: Partial<IssueContext> = {}): IssueContext => ({
-  id: 'issue-uuid-1',
-  identifier: 'AV-1',
-  title: 'Add JWT authentication',
-  url: 'https://linear.app/acme/issue/AV-1/add-jwt-authentication',
-  teamId: 't1',
-  projectId: 'proj-1',
-  labels: [],
-  ...over,
-});
 
 function config(over: Record<string, unknown> = {}, linear: Record<string, unknown> = {}): KaiConfig {
   return configSchema.parse({

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { startGitHubEmulator, type GitHubEmulator } from '../../../src/emulator/github';
 import { createGitHubClient, upsertPullRequest } from '../../../src/activities/git/github';
 
@@ -60,5 +64,104 @@ describe('GitHub emulator', () => {
     expect(second).toMatchObject({ created: false, number: 1 });
     expect(gh.state.repos['acme/app']!.pulls).toHaveLength(1);
     expect(gh.state.repos['acme/app']!.pulls[0]!.body).toBe('two');
+  });
+});
+
+describe('GitHub emulator: the refusals GitHub gives (docs/github.md)', () => {
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+
+  it('answers 404 for a repository it does not hold, as GitHub does for one the token cannot see', async () => {
+    const missing = await call('GET', '/repos/acme/secret');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ message: 'Not Found' });
+    expect((await call('POST', '/repos/acme/secret/pulls', { title: 'T', head: 'x', base: 'main' })).status).toBe(404);
+    expect(gh.state.repos['acme/secret']).toBeUndefined();
+    // The standalone emulator (no repositories given) still makes them on first use.
+    const open = await startGitHubEmulator();
+    try {
+      expect((await fetch(`${open.url}/repos/any/thing`)).status).toBe(200);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  it('reports the primary rate limit on every response and answers 403 with remaining 0 and the reset when it is used up', async () => {
+    const limited = await startGitHubEmulator({ repos: ['acme/app'], rateLimit: { limit: 2 } });
+    try {
+      const first = await fetch(`${limited.url}/repos/acme/app`);
+      expect(first.headers.get('x-ratelimit-limit')).toBe('2');
+      expect(first.headers.get('x-ratelimit-remaining')).toBe('1');
+      await fetch(`${limited.url}/repos/acme/app`);
+      const refused = await fetch(`${limited.url}/repos/acme/app`);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('x-ratelimit-remaining')).toBe('0');
+      expect(Number(refused.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+      expect(((await refused.json()) as { message: string }).message).toMatch(/API rate limit exceeded/);
+
+      const resetAt = Math.floor(Date.now() / 1000) + 600;
+      limited.exhaustRateLimit(resetAt);
+      const again = await fetch(`${limited.url}/repos/acme/app`);
+      expect(again.status).toBe(403);
+      expect(again.headers.get('x-ratelimit-reset')).toBe(String(resetAt));
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('answers a secondary rate limit with retry-after, then serves again', async () => {
+    gh.secondaryLimit({ retryAfterS: 42, status: 429 });
+    const refused = await call('GET', '/repos/acme/app');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('42');
+    expect(((await refused.json()) as { message: string }).message).toMatch(/secondary rate limit/);
+    expect((await call('GET', '/repos/acme/app')).status).toBe(200);
+  });
+
+  it('lets a read-only token read but not open pull requests (403, not a rate limit)', async () => {
+    const ro = await startGitHubEmulator({ repos: ['acme/app'], token: 'rw', readOnlyTokens: ['ro'] });
+    try {
+      const h = { authorization: 'token ro', 'content-type': 'application/json' };
+      expect((await fetch(`${ro.url}/repos/acme/app`, { headers: h })).status).toBe(200);
+      const refused = await fetch(`${ro.url}/repos/acme/app/pulls`, { method: 'POST', headers: h, body: JSON.stringify({ title: 'T', head: 'x', base: 'main' }) });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('x-ratelimit-remaining')).not.toBe('0');
+      expect(((await refused.json()) as { message: string }).message).toMatch(/Resource not accessible/);
+    } finally {
+      await ro.stop();
+    }
+  });
+
+  it('checks pull request heads and bases against the pushed branches (422 as GitHub words it)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'kai-ghemu-'));
+    const bare = path.join(root, 'app.git');
+    const work = path.join(root, 'work');
+    execFileSync('git', ['init', '--quiet', '--bare', '-b', 'main', bare]);
+    execFileSync('git', ['init', '--quiet', '-b', 'main', work]);
+    writeFileSync(path.join(work, 'a'), '1');
+    git(work, 'add', '.');
+    git(work, 'commit', '--quiet', '-m', 'one');
+    git(work, 'push', '--quiet', bare, 'main', 'main:refs/heads/same');
+    git(work, 'checkout', '--quiet', '-b', 'feature');
+    writeFileSync(path.join(work, 'b'), '2');
+    git(work, 'add', '.');
+    git(work, 'commit', '--quiet', '-m', 'two');
+    git(work, 'push', '--quiet', bare, 'feature');
+    const checked = await startGitHubEmulator({ repos: ['acme/app'], gitDir: bare });
+    try {
+      const post = (body: unknown) => fetch(`${checked.url}/repos/acme/app/pulls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const noHead = await post({ title: 'T', head: 'nope', base: 'main' });
+      expect(noHead.status).toBe(422);
+      expect(await noHead.json()).toMatchObject({ message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] });
+      const noBase = await post({ title: 'T', head: 'feature', base: 'nope' });
+      expect(await noBase.json()).toMatchObject({ errors: [{ field: 'base', code: 'invalid' }] });
+      const nothing = await post({ title: 'T', head: 'same', base: 'main' });
+      expect(nothing.status).toBe(422);
+      expect(JSON.stringify(await nothing.json())).toContain('No commits between main and same');
+      expect((await post({ title: 'T', head: 'feature', base: 'main' })).status).toBe(201);
+    } finally {
+      await checked.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
