@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { Pool } from 'pg';
 import type { SessionClient } from '../../src/client';
 import { createGatewayHandler, migrate, SEED_EVENTS_DDL, startGatewayServer, startIngester, type Ingester } from '../../src/ingest';
-import { listen, type RunningServer } from '../../src/webhook/http';
+import { listen, type RunningServer } from '../../src/ingress/http';
 import { startWebhookServer, type StartedWebhookServer } from '../../src/webhook';
 import type { KaiWorkers } from '../../src/worker';
 import { FakeActivities } from '../harness/fake-activities';
