@@ -43,13 +43,16 @@ export class EventsTable {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
       const result = await client.query(
-        `WITH picked AS (
+        `WITH heads AS (
+           -- The oldest unfinished row of each issue: the only one of its issue that may go now.
+           SELECT DISTINCT ON (h.issue_id) h.id
+             FROM events h
+            WHERE h.source = $1 AND h.status IN ('pending', 'processing') AND h.issue_id IS NOT NULL
+            ORDER BY h.issue_id, h.created_at, h.id),
+         picked AS (
            SELECT c.id FROM events c
             WHERE c.source = $1 AND c.status = 'pending' AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= now())
-              AND NOT EXISTS (
-                SELECT 1 FROM events p
-                 WHERE p.source = c.source AND p.issue_id = c.issue_id AND p.status IN ('pending', 'processing')
-                   AND (p.created_at, p.id) < (c.created_at, c.id))
+              AND (c.issue_id IS NULL OR c.id IN (SELECT id FROM heads))
             ORDER BY ${this.orderBy('c.')}
             LIMIT $2
             FOR UPDATE SKIP LOCKED)

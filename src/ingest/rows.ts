@@ -120,7 +120,7 @@ function legacyKind(eventType: string, flat: Obj): { type: string; action?: stri
 }
 
 /** Builds Linear's AgentSessionEvent shape from the original gateway's normalized fields. */
-function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt: Date): Obj | undefined {
+function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt: Date, rowKey: string): Obj | undefined {
   const session = isObj(flat.agentSession) ? flat.agentSession : undefined;
   const sessionId = (session?.id as string | undefined) ?? (flat.agentSessionId as string | undefined);
   if (!sessionId || !action) return undefined;
@@ -131,7 +131,8 @@ function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt
   if (isObj(activity)) {
     let content = decode(activity.content);
     if (!isObj(content)) content = typeof activity.body === 'string' ? { type: 'prompt', body: activity.body } : {};
-    activity = { id: (activity.id as string | undefined) ?? `${sessionId}:activity`, ...activity, content };
+    // An activity without its id gets one per row, so two messages never share a dedupe key.
+    activity = { id: (activity.id as string | undefined) ?? `legacy:${rowKey}`, ...activity, content };
   }
   return {
     type: 'AgentSessionEvent',
@@ -144,7 +145,7 @@ function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt
   };
 }
 
-export function readEventRow(row: Pick<EventRow, 'event_type' | 'payload' | 'created_at'>): RowReading {
+export function readEventRow(row: Pick<EventRow, 'event_type' | 'payload' | 'created_at'> & Partial<Pick<EventRow, 'id' | 'external_id'>>): RowReading {
   let payload = decode(row.payload);
   if (isObj(payload) && typeof payload[RAW_BODY_KEY] === 'string') {
     try {
@@ -158,7 +159,7 @@ export function readEventRow(row: Pick<EventRow, 'event_type' | 'payload' | 'cre
   if (!body) {
     const flat = camelize(flatten(payload)) as Obj;
     const kind = legacyKind(row.event_type, flat);
-    if (kind.type === 'AgentSessionEvent') body = legacyAgentSessionBody(flat, kind.action, row.created_at);
+    if (kind.type === 'AgentSessionEvent') body = legacyAgentSessionBody(flat, kind.action, row.created_at, row.external_id ?? row.id ?? row.created_at.toISOString());
     else if (LINEAR_TYPES.has(kind.type) && kind.action)
       body = { ...flat, type: kind.type, action: kind.action, webhookTimestamp: row.created_at.getTime() };
     if (!body)
