@@ -17,6 +17,8 @@ export interface LinearIdentity {
 }
 
 const LOOKUP_TIMEOUT_MS = 5000;
+const VIEWER_ID_QUERY = 'query KaiAppUser { viewer { id } }';
+const ISSUE_STATE_QUERY = 'query KaiIssueState($id: String!) { issue(id: $id) { state { type } } }';
 
 /** Cached per process and per (API URL, configured id): start-up asks Linear at most once. */
 const cache = new Map<string, Promise<string | undefined>>();
@@ -45,7 +47,11 @@ export function linearIdentity(config: KaiConfig, logger: Logger, env: NodeJS.Pr
           return undefined;
         }
         try {
-          const viewer = await withTimeout((await client()).viewer, LOOKUP_TIMEOUT_MS, 'the viewer query');
+          // Only the id: the SDK's `viewer` model would ask for every User field.
+          const sdk = await client();
+          const res = await withTimeout(sdk.client.rawRequest<{ viewer: { id: string } }, Record<string, never>>(VIEWER_ID_QUERY), LOOKUP_TIMEOUT_MS, 'the viewer query');
+          const viewer = res.data?.viewer;
+          if (!viewer?.id) throw new Error('the viewer query returned no id');
           logger.info({ appUserId: viewer.id }, "kai's Linear app user id (from the viewer query)");
           return viewer.id;
         } catch (err) {
@@ -64,8 +70,9 @@ export function linearIdentity(config: KaiConfig, logger: Logger, env: NodeJS.Pr
 
   const issueState: IssueStateLookup = async (issueId) => {
     if (!tokens) return undefined;
-    const issue = await (await client()).issue(issueId);
-    return (await issue.state)?.type;
+    const sdk = await client();
+    const res = await sdk.client.rawRequest<{ issue: { state: { type: string } | null } | null }, { id: string }>(ISSUE_STATE_QUERY, { id: issueId });
+    return res.data?.issue?.state?.type ?? undefined;
   };
 
   return { appUserId, issueState };
