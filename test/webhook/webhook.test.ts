@@ -24,6 +24,7 @@ import {
   sign,
   silentLogger,
 } from './helpers';
+import { appUserNotification } from '../fixtures/webhooks/linear-payloads';
 
 const PATH = '/webhooks/linear';
 
@@ -258,8 +259,8 @@ describe('webhook server: deliveries reach the issue workflow', () => {
     }
   });
 
-  test('"stop" typed as a message and an Issue update removing kai as delegate both stop', async () => {
-    for (const how of ['typed', 'undelegated', 'canceled'] as const) {
+  test('"stop" typed as a message, an Issue update removing kai as delegate, and inbox notifications all stop', async () => {
+    for (const how of ['typed', 'undelegated', 'canceled', 'unassigned-notification', 'completed-notification'] as const) {
       const issueId = randomUUID();
       const sessionId = randomUUID();
       fakes.hold();
@@ -271,7 +272,11 @@ describe('webhook server: deliveries reach the issue workflow', () => {
             ? agentSessionPrompted({ issueId, sessionId, body: 'cancel' })
             : how === 'undelegated'
               ? issueUpdated({ issueId, updatedFrom: { delegateId: APP_USER_ID }, delegateId: null })
-              : issueUpdated({ issueId, updatedFrom: { stateId: 'state-started' }, delegateId: APP_USER_ID, stateType: 'canceled' });
+              : how === 'canceled'
+                ? issueUpdated({ issueId, updatedFrom: { stateId: 'state-started' }, delegateId: APP_USER_ID, stateType: 'canceled' })
+                : how === 'unassigned-notification'
+                  ? appUserNotification({ id: issueId, identifier: 'ENG-1', title: 'Add a greeting', description: null }, 'issueUnassignedFromYou')
+                  : appUserNotification({ id: issueId, identifier: 'ENG-1', title: 'Add a greeting', description: null }, 'issueStatusChanged', { issueStatusType: 'completed' });
         expect((await deliver(url, payload)).status).toBe(200);
         await waitFor(`the cancelled engine run (${how})`, () => fakes.named('engineRun:cancelled').some((c) => c.input.issueId === issueId));
       } finally {
