@@ -89,6 +89,7 @@ export function startIngester(deps: IngesterDeps): Ingester {
 export function ingesterDepsFromConfig(config: KaiConfig, pool: Pool, sessions: SessionSink, extra: Partial<IngesterDeps> = {}): IngesterDeps {
   const t = config.transports.linear;
   const p = config.plugins.linear;
+  const identity = ingressOptionsFromConfig(config, extra.logger ?? defaultLogger);
   return {
     pool,
     sessions,
@@ -97,8 +98,10 @@ export function ingesterDepsFromConfig(config: KaiConfig, pool: Pool, sessions: 
     ops: config.metrics.port === undefined ? undefined : { host: config.metrics.host, port: config.metrics.port },
     prioritize: p.event_prioritization_enabled,
     currentCycleOnly: p.current_cycle_only,
-    ...ingressOptionsFromConfig(config, extra.logger ?? defaultLogger),
+    ...identity,
     ...extra,
+    // An explicit `appUserId: undefined` (a caller that knows none) keeps the configured lookup.
+    appUserId: extra.appUserId ?? identity.appUserId,
   };
 }
 

@@ -143,15 +143,17 @@ export async function startWebhookServer(deps: WebhookDeps, opts: { host: string
 /** Webhook deps from kai's config (the CLI adds the SessionClient and overrides). */
 export function webhookDepsFromConfig(config: KaiConfig, sessions: SessionSink, extra: Partial<WebhookDeps> = {}): WebhookDeps {
   const t = config.transports.linear;
-  const logger = extra.logger ?? defaultLogger;
+  const identity = ingressOptionsFromConfig(config, extra.logger ?? defaultLogger);
   return {
     secret: resolveSigningSecret(t.webhook_signing_secret),
     sessions,
     path: t.webhook_path,
     bodyLimitBytes: config.limits.webhook_body_limit_bytes,
     exposeOps: opsExposed(config.metrics.host),
-    ...ingressOptionsFromConfig(config, logger),
+    ...identity,
     ...extra,
+    // An explicit `appUserId: undefined` (a caller that knows none) keeps the configured lookup.
+    appUserId: extra.appUserId ?? identity.appUserId,
   };
 }
 
