@@ -31,4 +31,6 @@ startIngester({
   ingesterId: 'child-ingester',
   leaseMs: Number(process.env.KAI_TEST_LEASE_MS ?? 1500),
   pollIntervalMs: 100,
+  // The signal hangs for as long as the test needs: no deadline hands the row back meanwhile.
+  signalTimeoutMs: 600_000,
 });

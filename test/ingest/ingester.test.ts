@@ -89,7 +89,11 @@ test('failing rows back off and end failed with their error kept', async () => {
   sink.failWith = new Error('Temporal said no');
   const id = await insert(agentSessionCreated({ issueId: randomUUID(), sessionId: randomUUID() }));
   const ing = start({ sessions: sink, maxAttempts: 3, retryBaseMs: 300, retryMaxMs: 2000, pollIntervalMs: 100 });
-  await waitFor('first failure', async () => (await db.pool.query(`SELECT attempts FROM events WHERE id = $1`, [id])).rows[0].attempts === 1);
+  // The first attempt's result written (attempts counts claims, so it is 1 while still processing).
+  await waitFor('first failure', async () => {
+    const r = (await db.pool.query(`SELECT attempts, status FROM events WHERE id = $1`, [id])).rows[0];
+    return r.attempts === 1 && r.status !== 'processing';
+  });
   const pending = (await db.pool.query(`SELECT status, error, next_attempt_at > now() AS later FROM events WHERE id = $1`, [id])).rows[0];
   expect(pending).toMatchObject({ status: 'pending', later: true });
   expect(pending.error).toContain('Temporal said no');
