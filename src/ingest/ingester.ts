@@ -23,8 +23,6 @@ import { listenLoop } from './listen';
 import { readEventRow, type EventRow } from './rows';
 import { Sleeper, backoff, errorText } from './waiting';
 
-export { backoff } from './waiting';
-
 export interface IngesterDeps extends Partial<Omit<IngressOptions, 'sessions' | 'logger'>> {
   pool: Pool;
   sessions: SessionSink;
