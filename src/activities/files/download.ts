@@ -1,10 +1,7 @@
 // Attachment downloads: only from attachment_allowed_hosts, the Linear token only to those hosts,
 // redirects followed by hand and refused when they leave the list, bodies streamed under a cap.
-import { createWriteStream, promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { writeInside } from './safe-write';
 
 export class DownloadRefused extends Error {
   constructor(message: string) {
@@ -36,14 +33,17 @@ export interface DownloadOptions {
   token?: string;
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /** Test hook: runs between writing the bytes and renaming them into place. */
+  beforeRename?: () => Promise<void>;
 }
 
 function authorization(token: string): string {
   return token.startsWith('lin_api_') ? token : `Bearer ${token}`;
 }
 
-/** Streams `url` into `dest` (written via a temporary file); returns the byte count. */
-export async function downloadToFile(url: string, dest: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
+/** Streams `url` into `<root>/<relative>` (through a private temporary file, see safe-write.ts);
+ *  returns the byte count. */
+export async function downloadToFile(url: string, root: string, relative: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
   const doFetch = opts.fetch ?? fetch;
   let current: URL;
   try {
@@ -77,9 +77,6 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
       throw new DownloadRefused(`The attachment is ${declared} bytes, over the ${opts.maxBytes}-byte limit (attachment_max_bytes).`);
     }
     if (!res.body) throw new Error('The attachment response has no body.');
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    const partial = `${dest}.kai-partial`;
-    let bytes = 0;
     const cap = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytes += chunk.length;
@@ -87,12 +84,12 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
         else done(null, chunk);
       },
     });
+    let bytes = 0;
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), cap, createWriteStream(partial, { mode: 0o644 }));
-      await fs.rename(partial, dest);
-    } catch (err) {
-      await fs.rm(partial, { force: true });
-      throw err;
+      await writeInside(root, relative, body, { through: [cap], beforeRename: opts.beforeRename });
+    } finally {
+      body.destroy();
     }
     return { bytes, contentType: res.headers.get('content-type') ?? undefined };
   }
