@@ -36,11 +36,11 @@ async function walkFiles(dir: string, rel = '', out: string[] = []): Promise<str
  *  bare environment and with the code-running config an engine could plant (fsmonitor) off. */
 async function gitVisibleFiles(root: string, relDir: string): Promise<{ files: string[]; ignored: number } | undefined> {
   const spec = `:(literal)${relDir === '.' || relDir === '' ? '.' : relDir.split(path.sep).join('/')}`;
-  const run = (args: string[]) =>
+  const run = (args: string[], target = spec) =>
     new Promise<string>((resolve, reject) =>
       execFile(
         'git',
-        ['-c', 'core.fsmonitor=false', '-c', 'core.untrackedCache=false', '-c', 'core.quotePath=false', ...args, '--', spec],
+        ['-c', 'core.fsmonitor=false', '-c', 'core.untrackedCache=false', '-c', 'core.quotePath=false', ...args, '--', target],
         {
           cwd: root,
           maxBuffer: 256 * 1024 * 1024,
@@ -55,6 +55,8 @@ async function gitVisibleFiles(root: string, relDir: string): Promise<{ files: s
   } catch {
     return undefined;
   }
+  // A directory that is itself ignored (`/file get build`) was asked for by name: all of it.
+  if (relDir !== '.' && relDir !== '' && (await run(['check-ignore', '-q'], relDir.split(path.sep).join('/')).then(() => true, () => false))) return undefined;
   const ignored = await run(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']).catch(() => '');
   const base = relDir === '.' ? '' : relDir + path.sep;
   const files = [...new Set(listed.split('\0').filter(Boolean))]

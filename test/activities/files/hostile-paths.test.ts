@@ -193,6 +193,11 @@ describe('/file get <dir>', () => {
     expect(all).toMatch(/5 files zipped\)$/);
     expect(zipEntryNames(uploads[1]!.data).sort()).toEqual(['.env', '.gitignore', 'build/out.js', 'new.md', 'src/app.ts']);
 
+    const named = await acts().filesCommand(cmd('get', 'build'));
+    expect(named).toMatch(/1 file zipped\)$/);
+    expect(zipEntryNames(uploads[2]!.data)).toEqual(['out.js']);
+    uploads.splice(2, 1);
+
     const sub = await acts().filesCommand(cmd('get', 'src'));
     expect(sub).toMatch(/1 file zipped\)$/);
     expect(zipEntryNames(uploads[2]!.data)).toEqual(['app.ts']);
