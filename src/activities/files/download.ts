@@ -1,5 +1,7 @@
 // Attachment downloads: only from attachment_allowed_hosts, the Linear token only to those hosts,
 // redirects followed by hand and refused when they leave the list, bodies streamed under a cap.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { writeInside } from './safe-write';
 
@@ -42,8 +44,25 @@ function authorization(token: string): string {
 }
 
 /** Streams `url` into `<root>/<relative>` (through a private temporary file, see safe-write.ts);
- *  returns the byte count. */
-export async function downloadToFile(url: string, root: string, relative: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
+ *  returns the byte count. `downloadToFile(url, dest, opts)` writes `dest` inside its own
+ *  directory, with the same guarantees for the file itself. */
+export async function downloadToFile(url: string, dest: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }>;
+export async function downloadToFile(url: string, root: string, relative: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }>;
+export async function downloadToFile(
+  url: string,
+  rootOrDest: string,
+  relativeOrOpts: string | DownloadOptions,
+  maybeOpts?: DownloadOptions,
+): Promise<{ bytes: number; contentType?: string }> {
+  if (typeof relativeOrOpts !== 'string') {
+    const dir = path.dirname(path.resolve(rootOrDest));
+    await fs.mkdir(dir, { recursive: true });
+    return downloadInto(url, dir, path.basename(rootOrDest), relativeOrOpts);
+  }
+  return downloadInto(url, rootOrDest, relativeOrOpts, maybeOpts!);
+}
+
+async function downloadInto(url: string, root: string, relative: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
   const doFetch = opts.fetch ?? fetch;
   let current: URL;
   try {

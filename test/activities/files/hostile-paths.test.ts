@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createFilesActivities, parseGetArgs, type LinearUploader } from '../../../src/activities/files/activities';
 import { writeInside } from '../../../src/activities/files/safe-write';
+import { downloadToFile } from '../../../src/activities/files/download';
 import { Readable } from 'node:stream';
 import { configSchema } from '../../../src/config/schema';
 import type { Workspace } from '../../../src/activities/types';
@@ -100,6 +101,17 @@ describe('writes never follow a planted link', () => {
     const reply = await acts({ beforeRename: swap }).filesCommand(cmd('put', 'docs/planted.txt', [{ url: `http://${host}/n` }]));
     expect(reply).toMatch(/^Refused: .*changed while it was written.*nothing was saved/);
     expect(outsideNames()).toEqual(['victim.txt']);
+    expect(victim()).toBe('untouched');
+  });
+
+  test('downloadToFile(url, dest) ignores a planted <dest>.kai-partial link and refuses a link at dest', async () => {
+    const dest = path.join(wt, 'direct.txt');
+    symlinkSync(path.join(outside, 'victim.txt'), `${dest}.kai-partial`);
+    const opts = { allowedHosts: [host], maxBytes: 1000 };
+    expect(await downloadToFile(`http://${host}/d`, dest, opts)).toMatchObject({ bytes: 9 });
+    expect(readFileSync(dest, 'utf8')).toBe('new bytes');
+    symlinkSync(path.join(outside, 'victim.txt'), path.join(wt, 'link.txt'));
+    await expect(downloadToFile(`http://${host}/d`, path.join(wt, 'link.txt'), opts)).rejects.toThrow(/symlink/);
     expect(victim()).toBe('untouched');
   });
 
