@@ -45,7 +45,20 @@ export function normalizeKey(key: string): string {
 /** Whether a key (of a config table, a log field, an environment variable, a header, a flag)
  *  names a secret. Case and separators do not matter. */
 export function isSecretKey(key: string): boolean {
-  if (!key || key.length > 200) return false;
+  const hit = keyCache.get(key);
+  if (hit !== undefined) return hit;
+  const secret = classifyKey(key);
+  if (key.length > 200) return secret;
+  if (keyCache.size >= 4096) keyCache.clear();
+  keyCache.set(key, secret);
+  return secret;
+}
+
+// Log lines repeat the same few hundred keys; classifying each once keeps the walk cheap.
+const keyCache = new Map<string, boolean>();
+
+function classifyKey(key: string): boolean {
+  if (!key) return false;
   const norm = normalizeKey(key);
   if (!norm || NOT_SECRET.has(norm)) return false;
   const words = norm.split('_');
