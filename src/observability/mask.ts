@@ -36,7 +36,7 @@ const SECRET_SEGMENT = new Set(['auth', 'pat', 'pwd', 'bearer', 'jwt', 'otp']);
 export function normalizeKey(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/([A-Z])(?=[A-Z][a-z])/g, '$1_')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
@@ -59,7 +59,7 @@ const keyCache = new Map<string, boolean>();
 
 function classifyKey(key: string): boolean {
   if (!key) return false;
-  const norm = normalizeKey(key);
+  const norm = normalizeKey(key.length > 1000 ? `${key.slice(0, 500)}_${key.slice(-500)}` : key);
   if (!norm || NOT_SECRET.has(norm)) return false;
   const words = norm.split('_');
   const last = words[words.length - 1]!;
@@ -86,7 +86,8 @@ const TOKEN_SHAPES = new RegExp(
     'npm_[A-Za-z0-9]{30,}',
     'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*',
   ]
-    .map((p) => `(?<![A-Za-z0-9_])${p}`)
+    // `-` and `_` are in the look-behind too: a match never starts inside a run it could scan.
+    .map((p) => `(?<![A-Za-z0-9_-])${p}`)
     .join('|'),
   'g',
 );

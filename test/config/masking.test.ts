@@ -77,9 +77,12 @@ describe('masking values', () => {
   });
 
   test('pathological 1 MB strings are masked without catastrophic backtracking', () => {
-    const inputs = ['a'.repeat(1 << 20), '://'.repeat(350_000), 'x="'.repeat(350_000), '--token '.repeat(130_000), 'Bearer '.repeat(150_000), `${'sk-'.repeat(300_000)}`];
+    const inputs = ['a'.repeat(1 << 20), '://'.repeat(350_000), 'x="'.repeat(350_000), '--token '.repeat(130_000), 'Bearer '.repeat(150_000), `${'sk-'.repeat(300_000)}`, '-eyJ'.repeat(250_000), '-sk-'.repeat(250_000), '_AIza'.repeat(200_000), `"a"${' '.repeat(1 << 20)}`, `--token${' '.repeat(1 << 20)}-`];
     for (const s of inputs) expect(typeof maskString(s)).toBe('string');
     expect(maskString(`${'a '.repeat(500_000)}ghp_Qx7AbCdEfGhIjKlMnOpQrStUvWx`)).not.toContain('Qx7');
+    expect(isSecretKey(`${'A'.repeat(1 << 20)}_TOKEN`)).toBe(true);
+    expect(isSecretKey('APIKey')).toBe(true);
+    expect(isSecretKey('A'.repeat(1 << 20))).toBe(false);
   });
 });
 
