@@ -71,7 +71,9 @@ function classifyKey(key: string): boolean {
 }
 
 // Credentials recognisable by their shape alone, wherever they appear.
+// `-` and `_` are in the look-behind too: a match never starts inside a run it could scan.
 const TOKEN_SHAPES = new RegExp(
+  '(?<![A-Za-z0-9_-])(?:' +
   [
     'lin_(?:api|oauth|wh)_[A-Za-z0-9_]{8,}',
     'gh[pousr]_[A-Za-z0-9]{16,}',
@@ -86,9 +88,8 @@ const TOKEN_SHAPES = new RegExp(
     'npm_[A-Za-z0-9]{30,}',
     'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*',
   ]
-    // `-` and `_` are in the look-behind too: a match never starts inside a run it could scan.
-    .map((p) => `(?<![A-Za-z0-9_-])${p}`)
-    .join('|'),
+    .join('|') +
+    ')',
   'g',
 );
 // A PEM private key, from BEGIN to END (or to the end of the text when END is missing).
@@ -98,7 +99,7 @@ const AUTH_SCHEME = /(?<![A-Za-z0-9_])(?:([Bb]earer)\s+([A-Za-z0-9._~+/=-]{8,})|
 // Header lines whose whole value is a secret.
 const HEADER_LINE = /(?<![A-Za-z0-9_-])((?:proxy-)?authorization|set-cookie|cookie|x-api-key|api-key|x-auth-token|linear-signature)(\s*:\s*)([^\r\n"]{1,4096})/gi;
 // The userinfo of a URL: scheme://user:password@host (the password hidden) or scheme://token@host.
-const URL_USERINFO = /([A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/)([^\s/?#@:'"]{0,256})(?::([^\s/?#@'"]{1,1024}))?@/g;
+const URL_USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/)([^\s/?#@:'"]{0,256})(?::([^\s/?#@'"]{1,1024}))?@/g;
 // `name=value` (environment, query strings, libpq DSNs, `--api-key=value`).
 const ASSIGNMENT = /(?<![A-Za-z0-9_.-])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,100})=("[^"\r\n]{0,4096}"|'[^'\r\n]{0,4096}'|[^\s&;,"'<>)]{1,4096})/g;
 // `--token xyz`, `-api-key xyz` on a command line.
