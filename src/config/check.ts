@@ -2,7 +2,8 @@
 import { stringify } from 'smol-toml';
 import { ConfigError } from './errors';
 import { readConfig, type LoadConfigOptions } from './load';
-import { maskSecrets } from './secrets';
+import { maskSecrets, secretValues } from './secrets';
+import { maskString } from '../observability/mask';
 
 export interface ConfigCheckOptions extends LoadConfigOptions {
   format?: 'toml' | 'json';
@@ -25,7 +26,9 @@ export function configCheck(opts: ConfigCheckOptions = {}): ConfigCheckResult {
     if (err instanceof ConfigError) return { ok: false, exitCode: 1, output: `${err.message}\n` };
     throw err;
   }
-  const masked = maskSecrets(loaded.config);
+  // Values found secret anywhere are also hidden where they reappear under an innocent key.
+  const known = secretValues(loaded.config);
+  const masked = maskSecrets(loaded.config, known);
   const header: string[] = [];
   header.push(
     loaded.path
@@ -33,7 +36,7 @@ export function configCheck(opts: ConfigCheckOptions = {}): ConfigCheckResult {
       : '# kai configuration: no file found (--config, KAI_CONFIG, ./kai.toml); built-in defaults, valid',
   );
   if (loaded.fromEnv.length) header.push(`# from the environment: ${loaded.fromEnv.join(', ')}`);
-  for (const w of loaded.warnings) header.push(`# note: ${w}`);
+  for (const w of loaded.warnings) header.push(`# note: ${maskString(w, { known })}`);
   header.push('# secrets are shown as ********');
   const body = opts.format === 'json' ? JSON.stringify(masked, null, 2) : stringify(masked as Record<string, unknown>);
   return { ok: true, exitCode: 0, output: `${header.join('\n')}\n\n${body}\n` };

@@ -2,7 +2,9 @@
 // Every line about a session carries the issue identifier, agent session id and workflow id.
 import type { DestinationStream, Logger } from 'pino';
 import type { KaiConfig } from '../config/schema';
+import { secretValues } from '../config/secrets';
 import { createLogger, setLogger } from '../log';
+import { envSecretValues } from './mask';
 
 export interface LoggingOptions {
   /** `kai dev`: pretty output unless the file asks for JSON explicitly via KAI_LOG_FORMAT. */
@@ -10,6 +12,9 @@ export interface LoggingOptions {
   /** The process role, on every line: worker, webhook, gateway, ingest, dev. */
   component?: string;
   destination?: DestinationStream;
+  /** Secret values to hide wherever they appear (configureLogging adds the config's and the
+   *  environment's). Shapes and secret-named keys are masked regardless. */
+  secrets?: readonly string[];
 }
 
 /** pretty when [log] format = "pretty", or in dev mode when the format was left at its default. */
@@ -20,12 +25,14 @@ export function loggerFromConfig(log: KaiConfig['log'], opts: LoggingOptions = {
     pretty,
     destination: opts.destination,
     bindings: opts.component ? { component: opts.component } : undefined,
+    secrets: opts.secrets,
   });
 }
 
 /** Builds the logger from config and makes it the process-wide one (src/log.ts `logger`). */
 export function configureLogging(config: KaiConfig, opts: LoggingOptions = {}): Logger {
-  const logger = loggerFromConfig(config.log, opts);
+  const secrets = new Set([...(opts.secrets ?? []), ...secretValues(config), ...envSecretValues(process.env)]);
+  const logger = loggerFromConfig(config.log, { ...opts, secrets: [...secrets] });
   setLogger(logger);
   return logger;
 }

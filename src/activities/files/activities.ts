@@ -1,6 +1,6 @@
 // File transfer between Linear and the worktree: a prompt's attachments saved for the engine,
 // and the `/file put|get` commands. Paths stay inside the worktree; sizes are capped both ways.
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { KaiConfig } from '../../config/schema';
@@ -8,7 +8,7 @@ import * as logModule from '../../log';
 import type { Attachment } from '../../domain/issue';
 import type { FileCommandInput, FilesActivities, Workspace } from '../types';
 import { DownloadRefused, downloadToFile } from './download';
-import { PathRefused, resolveInside } from './safe-path';
+import { PathRefused, checkRelativePath, refusedPathError, resolveInside } from './safe-path';
 import { TooLarge, zipDirectory } from './zip';
 
 /** Uploads a file to Linear and returns the asset URL (built on @linear/sdk's fileUpload). */
@@ -27,6 +27,8 @@ export interface FilesActivitiesDeps {
   token: LinearTokenSource;
   logger?: Logger;
   fetch?: typeof fetch;
+  /** Test hook: runs between writing a download and renaming it into place. */
+  beforeRename?: () => Promise<void>;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -76,13 +78,14 @@ export function createFilesActivities(deps: FilesActivitiesDeps): FilesActivitie
   const linear = config.transports.linear;
   const log = () => deps.logger ?? logModule.logger;
 
-  async function download(url: string, dest: string) {
+  async function download(url: string, root: string, relative: string) {
     const token = await deps.token.accessToken().catch(() => undefined);
-    return downloadToFile(url, dest, {
+    return downloadToFile(url, root, relative, {
       allowedHosts: linear.attachment_allowed_hosts,
       maxBytes: linear.attachment_max_bytes,
       token,
       fetch: deps.fetch,
+      beforeRename: deps.beforeRename,
     });
   }
 
@@ -93,11 +96,12 @@ export function createFilesActivities(deps: FilesActivitiesDeps): FilesActivitie
     for (const [i, attachment] of input.attachments.entries()) {
       const name = safeFileName(attachment, i);
       try {
-        const target = await resolveInside(input.workspace.worktreePath, path.join(dir, name));
-        const { bytes } = await download(attachment.url, target.absolute);
-        saved.push(target.relative.split(path.sep).join('/'));
-        log().info({ file: target.relative, bytes }, 'attachment saved');
-      } catch (err) {
+        const relative = checkRelativePath(path.join(dir, name));
+        const { bytes } = await download(attachment.url, input.workspace.worktreePath, relative);
+        saved.push(relative.split(path.sep).join('/'));
+        log().info({ file: relative, bytes }, 'attachment saved');
+      } catch (caught) {
+        const err = refusedPathError(caught, name);
         if (err instanceof DownloadRefused || err instanceof PathRefused) {
           // One refused attachment does not sink the turn; it is left out of the prompt.
           log().warn({ url: safeUrlForLog(attachment.url), reason: err.message }, 'attachment refused');
@@ -114,7 +118,9 @@ export function createFilesActivities(deps: FilesActivitiesDeps): FilesActivitie
       return 'File transfer is turned off. Set `enabled = true` under `[transports.linear.files]` to use `/file put` and `/file get`.';
     try {
       return input.op === 'put' ? await put(input) : await get(input);
-    } catch (err) {
+    } catch (caught) {
+      // Refusals are answers, not failures: a retry would only repeat them.
+      const err = refusedPathError(caught, input.path);
       if (err instanceof PathRefused || err instanceof DownloadRefused || err instanceof TooLarge) return `Refused: ${err.message}`;
       throw err;
     }
@@ -123,43 +129,41 @@ export function createFilesActivities(deps: FilesActivitiesDeps): FilesActivitie
   async function put(input: FileCommandInput): Promise<string> {
     const attachment = input.attachments[0];
     if (!attachment) return 'Attach the file to the same message as `/file put <path>`.';
-    const wantsDir = input.path.trim().endsWith('/');
-    const userPath = wantsDir ? path.posix.join(input.path.trim(), safeFileName(attachment, 0)) : input.path;
-    const target = await resolveInside(input.workspace.worktreePath, userPath);
-    const st = await fs.lstat(target.absolute).catch(() => undefined);
-    if (st?.isDirectory()) {
-      const inside = await resolveInside(input.workspace.worktreePath, path.join(target.relative, safeFileName(attachment, 0)));
-      return save(attachment, inside, input.attachments.length);
-    }
-    if (st?.isSymbolicLink()) throw new PathRefused(`\`${input.path}\` is a symlink; kai does not write through symlinks.`);
-    return save(attachment, target, input.attachments.length);
-  }
-
-  async function save(attachment: Attachment, target: { absolute: string; relative: string }, count: number): Promise<string> {
-    const { bytes } = await download(attachment.url, target.absolute);
-    const rel = target.relative.split(path.sep).join('/');
-    const more = count > 1 ? ` (only the first of ${count} attachments was saved)` : '';
+    const root = input.workspace.worktreePath;
+    const given = input.path.trim();
+    let relative = checkRelativePath(given);
+    // `dir/` or an existing (real) directory: the file keeps its own name inside it.
+    const st = await fs.lstat(path.join(await fs.realpath(root), relative)).catch(() => undefined);
+    if (given.endsWith('/') || st?.isDirectory()) relative = checkRelativePath(path.join(relative, safeFileName(attachment, 0)));
+    const { bytes } = await download(attachment.url, root, relative);
+    const rel = relative.split(path.sep).join('/');
+    const more = input.attachments.length > 1 ? ` (only the first of ${input.attachments.length} attachments was saved)` : '';
     return `Saved \`${rel}\` (${formatBytes(bytes)}) in the working tree${more}.`;
   }
 
   async function get(input: FileCommandInput): Promise<string> {
-    const target = await resolveInside(input.workspace.worktreePath, input.path);
+    const { path: userPath, includeIgnored } = parseGetArgs(input.path);
+    const target = await resolveInside(input.workspace.worktreePath, userPath);
     if (!target.exists) return `There is no \`${target.relative}\` in the working tree.`;
-    const st = await fs.stat(target.absolute);
     const max = linear.attachment_max_bytes;
     const rel = target.relative.split(path.sep).join('/');
+    const st = await fs.stat(target.absolute).catch((err: unknown) => Promise.reject(refusedPathError(err, userPath)));
     let name: string;
     let data: Buffer;
     let note = '';
     if (st.isDirectory()) {
-      const zip = await zipDirectory(target.absolute, max);
+      const realRoot = await fs.realpath(input.workspace.worktreePath);
+      const zip = await zipDirectory(target.absolute, max, {
+        worktree: { root: realRoot, relDir: path.relative(realRoot, target.absolute) || '.' },
+        includeIgnored,
+      }).catch((err: unknown) => Promise.reject(refusedPathError(err, userPath)));
       name = `${path.basename(target.absolute) || 'worktree'}.zip`;
       data = zip.data;
       note = `, ${zip.files} file${zip.files === 1 ? '' : 's'} zipped`;
+      if (zip.ignored) note += `; ${zip.ignored} git-ignored path${zip.ignored === 1 ? '' : 's'} left out (\`/file get --include-ignored ${rel}\` includes them)`;
     } else if (st.isFile()) {
-      if (st.size > max) throw new TooLarge(`\`${rel}\` is ${formatBytes(st.size)}, over the ${formatBytes(max)} limit (attachment_max_bytes).`);
+      data = await readFileNoFollow(target.absolute, rel, max).catch((err: unknown) => Promise.reject(refusedPathError(err, userPath)));
       name = path.basename(target.absolute);
-      data = await fs.readFile(target.absolute);
     } else {
       return `\`${rel}\` is neither a file nor a directory.`;
     }
@@ -168,6 +172,28 @@ export function createFilesActivities(deps: FilesActivitiesDeps): FilesActivitie
   }
 
   return { filesDownloadAttachments, filesCommand };
+}
+
+/** `/file get [--include-ignored|--all] <path>`: the flag may come before or after the path. */
+export function parseGetArgs(raw: string): { path: string; includeIgnored: boolean } {
+  const words = raw.trim().split(/\s+/);
+  const flags = new Set(['--include-ignored', '--ignored', '--all']);
+  const includeIgnored = words.some((w) => flags.has(w.toLowerCase()));
+  if (!includeIgnored) return { path: raw, includeIgnored };
+  return { path: words.filter((w) => !flags.has(w.toLowerCase())).join(' '), includeIgnored };
+}
+
+/** A file's bytes, opened without following a link swapped in at the last moment, capped. */
+async function readFileNoFollow(absolute: string, rel: string, max: number): Promise<Buffer> {
+  const handle = await fs.open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PathRefused(`\`${rel}\` is not a regular file.`);
+    if (st.size > max) throw new TooLarge(`\`${rel}\` is ${formatBytes(st.size)}, over the ${formatBytes(max)} limit (attachment_max_bytes).`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 function safeUrlForLog(url: string): string {

@@ -1,10 +1,9 @@
 // Attachment downloads: only from attachment_allowed_hosts, the Linear token only to those hosts,
 // redirects followed by hand and refused when they leave the list, bodies streamed under a cap.
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { writeInside } from './safe-write';
 
 export class DownloadRefused extends Error {
   constructor(message: string) {
@@ -36,14 +35,34 @@ export interface DownloadOptions {
   token?: string;
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /** Test hook: runs between writing the bytes and renaming them into place. */
+  beforeRename?: () => Promise<void>;
 }
 
 function authorization(token: string): string {
   return token.startsWith('lin_api_') ? token : `Bearer ${token}`;
 }
 
-/** Streams `url` into `dest` (written via a temporary file); returns the byte count. */
-export async function downloadToFile(url: string, dest: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
+/** Streams `url` into `<root>/<relative>` (through a private temporary file, see safe-write.ts);
+ *  returns the byte count. `downloadToFile(url, dest, opts)` writes `dest` inside its own
+ *  directory, with the same guarantees for the file itself. */
+export async function downloadToFile(url: string, dest: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }>;
+export async function downloadToFile(url: string, root: string, relative: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }>;
+export async function downloadToFile(
+  url: string,
+  rootOrDest: string,
+  relativeOrOpts: string | DownloadOptions,
+  maybeOpts?: DownloadOptions,
+): Promise<{ bytes: number; contentType?: string }> {
+  if (typeof relativeOrOpts !== 'string') {
+    const dir = path.dirname(path.resolve(rootOrDest));
+    await fs.mkdir(dir, { recursive: true });
+    return downloadInto(url, dir, path.basename(rootOrDest), relativeOrOpts);
+  }
+  return downloadInto(url, rootOrDest, relativeOrOpts, maybeOpts!);
+}
+
+async function downloadInto(url: string, root: string, relative: string, opts: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
   const doFetch = opts.fetch ?? fetch;
   let current: URL;
   try {
@@ -77,9 +96,6 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
       throw new DownloadRefused(`The attachment is ${declared} bytes, over the ${opts.maxBytes}-byte limit (attachment_max_bytes).`);
     }
     if (!res.body) throw new Error('The attachment response has no body.');
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    const partial = `${dest}.kai-partial`;
-    let bytes = 0;
     const cap = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytes += chunk.length;
@@ -87,12 +103,12 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
         else done(null, chunk);
       },
     });
+    let bytes = 0;
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), cap, createWriteStream(partial, { mode: 0o644 }));
-      await fs.rename(partial, dest);
-    } catch (err) {
-      await fs.rm(partial, { force: true });
-      throw err;
+      await writeInside(root, relative, body, { through: [cap], beforeRename: opts.beforeRename });
+    } finally {
+      body.destroy();
     }
     return { bytes, contentType: res.headers.get('content-type') ?? undefined };
   }

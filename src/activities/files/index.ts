@@ -1,4 +1,5 @@
-export { createFilesActivities, contentTypeFor, safeFileName, type FilesActivitiesDeps, type LinearTokenSource, type LinearUploader } from './activities';
+export { createFilesActivities, contentTypeFor, parseGetArgs, safeFileName, type FilesActivitiesDeps, type LinearTokenSource, type LinearUploader } from './activities';
 export { downloadToFile, hostAllowed, DownloadRefused } from './download';
-export { resolveInside, checkRelativePath, PathRefused } from './safe-path';
-export { zipDirectory } from './zip';
+export { resolveInside, checkRelativePath, refusedPathError, PathRefused } from './safe-path';
+export { writeInside } from './safe-write';
+export { zipDirectory, TooLarge } from './zip';
