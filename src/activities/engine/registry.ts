@@ -97,6 +97,8 @@ export function buildInvocation(engine: Exclude<EngineName, 'script'>, input: In
       const sandbox = cfg?.sandbox ?? 'workspace-write';
       // --sandbox right after exec: it applies to new and resumed runs alike.
       const args = ['exec', '--sandbox', sandbox, '--json', '--skip-git-repo-check', '--color=never'];
+      // The plan tool (update_plan -> todo_list items -> the Linear plan) is off unless enabled.
+      args.push('-c', 'tools.update_plan.enabled=true');
       if (model) args.push('-m', model);
       if (input.reasoning) args.push('-c', `model_reasoning_effort=${pickLevel('Codex', input.reasoning, CODEX_REASONING, { max: 'xhigh' })}`);
       args.push(...extra);

@@ -82,12 +82,12 @@ describe('engineRun with fake engine CLIs', () => {
     const [r1, r2] = records(rec);
     expect(r1!.argv).toEqual([
       'exec', '--sandbox', 'workspace-write', '--json', '--skip-git-repo-check', '--color=never',
-      '-m', 'gpt-5-codex', '-c', 'model_reasoning_effort=medium', '-',
+      '-c', 'tools.update_plan.enabled=true', '-m', 'gpt-5-codex', '-c', 'model_reasoning_effort=medium', '-',
     ]);
     expect(r1!.stdin).toBe('Add JWT authentication');
     expect(r2!.argv).toEqual([
       'exec', '--sandbox', 'workspace-write', '--json', '--skip-git-repo-check', '--color=never',
-      'resume', '0199a213-81c0-7800-8aa1-bbab2a035a53', '-',
+      '-c', 'tools.update_plan.enabled=true', 'resume', '0199a213-81c0-7800-8aa1-bbab2a035a53', '-',
     ]);
     expect(r2!.stdin).toBe('next');
   });
