@@ -30,7 +30,7 @@ export interface ToolCall {
 }
 
 export type ScenarioStep =
-  | { kind: 'plan' | 'edit' | 'command' | 'plan-done'; call: ToolCall }
+  | { kind: 'load-tools' | 'plan' | 'edit' | 'command' | 'plan-done'; call: ToolCall }
   | { kind: 'answer' | 'followup' | 'side'; text: string };
 
 const has = (t: Transcript, name: string) => t.tools.find((x) => x.name === name);
@@ -90,9 +90,14 @@ export function nextStep(s: Scenario, t: Transcript): ScenarioStep {
   // Requests that are not the conversation (titles, summaries, quota probes) get a short answer.
   if (turnAt < 0 || t.tools.length === 0) return { kind: 'side', text: 'Emulated model note.' };
   if (followUp) return { kind: 'followup', text: s.followUpAnswer };
-  const done = t.entries.slice(turnAt + 1).filter((e) => e.kind === 'call').length;
-  const plan = [planCall(s, t, false), editCall(s, t), commandCall(s, t), planCall(s, t, true)];
-  const kinds = ['plan', 'edit', 'command', 'plan-done'] as const;
+  const turn = t.entries.slice(turnAt + 1);
+  const done = turn.filter((e) => e.kind === 'call').length;
+  // Claude Code defers its task tools behind ToolSearch: a model loads them before using them.
+  const searched = turn.some((e) => e.kind === 'call' && e.name === 'ToolSearch');
+  const deferred = !has(t, 'TaskCreate') && !has(t, 'TodoWrite') && has(t, 'ToolSearch') && t.entries.some((e) => e.kind === 'user' && e.text.includes('TaskCreate'));
+  const load: ToolCall | undefined = searched || deferred ? { name: 'ToolSearch', type: 'function', input: { query: 'select:TaskCreate,TaskUpdate' } } : undefined;
+  const plan = [load, planCall(s, t, false), editCall(s, t), commandCall(s, t), planCall(s, t, true)];
+  const kinds = ['load-tools', 'plan', 'edit', 'command', 'plan-done'] as const;
   let n = 0;
   for (let i = 0; i < plan.length; i++) {
     const call = plan[i];
