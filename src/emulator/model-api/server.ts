@@ -126,7 +126,13 @@ export async function startModelApi(options: ModelApiOptions): Promise<ModelApiE
     }
     if (options.apiKey !== undefined && credential(req) !== options.apiKey) {
       record.status = 401;
-      return json(res, 401, apiError(api, 'authentication_error', 'invalid x-api-key'));
+      // The wording of the real services for a missing or wrong key.
+      const given = credential(req) !== undefined;
+      const message =
+        api === 'anthropic'
+          ? given ? 'invalid x-api-key' : 'x-api-key header is required'
+          : given ? 'Incorrect API key provided. You can find your API key in your account settings.' : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.";
+      return json(res, 401, apiError(api, api === 'anthropic' ? 'authentication_error' : 'invalid_api_key', message));
     }
     if (options.failStatus) {
       record.status = options.failStatus;
