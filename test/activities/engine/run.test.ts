@@ -187,6 +187,15 @@ describe('engineRun with fake engine CLIs', () => {
     expect((unknown as Error).message).toContain('claude, codex, opencode, script');
   });
 
+  it('reports a missing worktree as such, not as an engine that is not installed', async () => {
+    const acts = createEngineActivities({ config: makeConfig(), progress: recordingSinks().factory, env: engineEnv() });
+    const missing = path.join(tmp.dir, 'gone');
+    const err = await run(new MockActivityEnvironment(), acts.engineRun, base(missing, { engine: 'codex' })).catch((e: unknown) => e);
+    expect((err as ApplicationFailure).type).toBe('EngineFailed');
+    expect((err as Error).message).toContain(`The working tree ${missing} does not exist`);
+    expect((err as Error).message).not.toMatch(/not available|not installed/);
+  });
+
   it('refuses a model name that could be read as an option', async () => {
     const acts = createEngineActivities({ config: makeConfig(), progress: recordingSinks().factory, env: engineEnv() });
     const err = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir, { model: '--dangerously-skip-permissions' })).catch((e: unknown) => e);
@@ -272,14 +281,14 @@ describe('stopping an engine', () => {
     const pidfile = path.join(tmp.dir, 'pids.json');
     const sinks = recordingSinks();
     const acts = createEngineActivities({
-      config: makeConfig({ engines: { claude: { timeout_s: 0.5 } } }),
+      config: makeConfig({ engines: { claude: { timeout_s: 3 } } }),
       progress: sinks.factory,
       killGraceMs: 200,
       env: engineEnv({ FAKE_ENGINE_MODE: 'hang-ignore-term', FAKE_ENGINE_PIDFILE: pidfile }),
     });
     const result = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir));
     expect(result.ok).toBe(false);
-    expect(result.error).toMatch(/longer than its 1s limit|longer than its 0s limit/);
+    expect(result.error).toMatch(/longer than its 3s limit/);
     expect(result.resumeToken).toBe('3f2c1b9e-7d4a-4c1e-9b8a-2f6d5e4c3b21');
     const pids = JSON.parse(readFileSync(pidfile, 'utf8')) as { pid: number; child: number };
     expect(processAlive(pids.pid)).toBe(false);
