@@ -8,6 +8,9 @@ import { createEngineActivities } from '../../src/activities/engine/activities';
 import type { EngineRunInput, EngineRunResult } from '../../src/activities/types';
 import { startModelApi, type ModelApiEmulator, type ModelApiOptions, type Scenario } from '../../src/emulator/model-api';
 import { makeConfig, recordingSinks, tempDir } from '../activities/engine/helpers';
+import { createLinearProgress } from '../../src/activities/linear';
+import type { ProgressSinkFactory } from '../../src/activities/engine/events';
+import { startRig, type Rig } from '../activities/linear/helpers';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const ENGINE_BIN = path.join(ROOT, '.tools', 'engines', 'bin');
@@ -55,6 +58,10 @@ export interface EngineHarness {
   worktree: string;
   home: string;
   sinks: ReturnType<typeof recordingSinks>;
+  /** The Linear emulator the run's progress is posted to (kai's real Linear progress sink). */
+  linear: Rig;
+  /** Pids the activity heartbeated (the engine's process group leader). */
+  pids: number[];
   run(over?: Partial<EngineRunInput>): Promise<EngineRunResult>;
   /** The MockActivityEnvironment of the last run (cancel it to stop). */
   env: MockActivityEnvironment;
@@ -130,10 +137,28 @@ export async function startHarness(engine: RealEngine, opts: HarnessOptions = {}
   }
   const config = makeConfig({ engines: { [engine]: { binary: bin, args, env, model, ...opts.engineConfig } } });
   const sinks = recordingSinks();
+  const linear = await startRig();
+  const toLinear = createLinearProgress({ linear: linear.linear, transport: { plan_coalesce_s: 0.05, ephemeral_activity_coalesce_s: 0.05 } });
+  // Every event goes to kai's Linear progress sink (posted to the emulator) and is recorded.
+  const progress: ProgressSinkFactory = (run) => {
+    const real = toLinear({ agentSessionId: linear.sessionId, issueId: linear.issueId });
+    const recorded = sinks.factory(run);
+    return {
+      emit: (e) => {
+        recorded.emit(e);
+        real.emit(e);
+      },
+      close: async () => {
+        await recorded.close();
+        await real.close();
+      },
+    };
+  };
+  const pids: number[] = [];
   // The machine's node may be 20; the launchers put .tools/node/bin first for the CLIs that need 22+.
   const acts = createEngineActivities({
     config,
-    progress: sinks.factory,
+    progress,
     env: { PATH: `${NODE24_BIN}${path.delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`, LANG: 'C.UTF-8' },
     killGraceMs: 500,
   });
@@ -143,9 +168,15 @@ export async function startHarness(engine: RealEngine, opts: HarnessOptions = {}
     worktree,
     home,
     sinks,
+    linear,
+    pids,
     env: new MockActivityEnvironment(),
     run: (over = {}) => {
       harness.env = new MockActivityEnvironment();
+      harness.env.on('heartbeat', (d: unknown) => {
+        const pid = (d as { pid?: number } | undefined)?.pid;
+        if (pid && !pids.includes(pid)) pids.push(pid);
+      });
       const input: EngineRunInput = {
         engine,
         model,
@@ -160,6 +191,7 @@ export async function startHarness(engine: RealEngine, opts: HarnessOptions = {}
     },
     cleanup: async () => {
       await emu.close();
+      await linear.emulator.stop();
       tmp.cleanup();
     },
   };

@@ -1,7 +1,7 @@
 // The real claude, codex and opencode CLIs (pinned versions from scripts/ensure-engines.sh) run
 // through kai's engine activity against the loopback model-API emulator: real edits, real
 // commands, the plan, resume, a missing credential, a lost conversation, an unreachable API.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
 import type { EngineEvent } from '../../src/activities/engine/events';
@@ -41,6 +41,10 @@ describe.each(ENGINES)('the real %s CLI through engineRun', (engine) => {
     expect(plan[0]!.items.map((i) => i.content).join(' | ')).toContain('Write hello.txt');
     expect(plan.at(-1)!.items.every((i) => i.status === 'completed')).toBe(true);
     expect(first.planPublished).toBe(true);
+    // The plan reached Linear: the session's plan in the Linear emulator is the engine's.
+    const session = h.linear.emulator.snapshot().sessions.find((x) => x.id === h!.linear.sessionId)!;
+    expect((session.plan as Array<{ content: string; status: string }>).map((i) => i.content).join(' | ')).toContain('Write hello.txt');
+    expect((session.plan as Array<{ status: string }>).every((i) => i.status === 'completed')).toBe(true);
     expect(first.resumeToken).toBeTruthy();
 
     const before = h.emu.requests.length;
@@ -101,10 +105,28 @@ describe.each(ENGINES)('the real %s CLI through engineRun', (engine) => {
     const running = h.run().catch((e: unknown) => e);
     const harness = h;
     await waitUntil(() => harness.emu.requests.some((r) => r.api !== 'other'));
+    await waitUntil(() => harness.pids.length > 0);
     harness.env.cancel();
     expect(await running).toBeInstanceOf(CancelledFailure);
+    // The engine's whole process group is gone.
+    for (const pid of harness.pids) expect(groupMembers(pid)).toEqual([]);
   });
 });
+
+/** Processes of a group that still run (zombies waiting for a reaper do not count). */
+function groupMembers(pgid: number): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') out.push(`${pid} ${fields[0]} ${stat.slice(stat.indexOf('(') , stat.lastIndexOf(')') + 1)}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
 
 async function waitUntil(check: () => boolean, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
