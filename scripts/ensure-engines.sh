@@ -7,6 +7,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="${KAI_TOOLS_DIR:-$ROOT/.tools}"
+mkdir -p "$TOOLS"
+TOOLS="$(cd "$TOOLS" && pwd -P)" # launchers hold the physical path: .tools may be a symlink
 DEST="$TOOLS/engines"
 NODE24="$TOOLS/node/bin"
 
