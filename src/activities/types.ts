@@ -95,6 +95,8 @@ export interface EngineSelection {
 export interface EngineRunInput extends EngineSelection {
   cwd: string;
   resumeToken?: string;
+  /** What happened in earlier turns; prepended when the engine must start a fresh conversation. */
+  recap?: string;
   agentSessionId: string;
   issueId: string;
   issueIdentifier: string;
@@ -108,6 +110,10 @@ export interface EngineRunResult {
   usage?: Record<string, unknown>;
   /** The engine published its own todo list, which replaced kai's lifecycle plan in Linear. */
   planPublished?: boolean;
+  /** The conversation to resume was gone: the run started a fresh one (with the recap). */
+  resumeLost?: boolean;
+  /** What the engine was denied or could not do (also said at the end of `answer`). */
+  limitations?: string[];
 }
 
 export interface EngineActivities {

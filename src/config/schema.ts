@@ -136,6 +136,14 @@ export const engineSchema = z.strictObject({
   command: z.string().optional(),
   /** Claude Code `--permission-mode` (default acceptEdits: a headless run must be able to edit). */
   permission_mode: z.string().optional(),
+  /** Claude Code `--allowedTools`: what runs without a prompt (default: edit, run commands, plan). */
+  allowed_tools: z.array(z.string()).optional(),
+  /** Codex `--sandbox` (default workspace-write; danger-full-access where that sandbox cannot start). */
+  sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
+  /** OpenCode `--auto`: approve permissions the config does not deny (default true: nothing hangs). */
+  auto_approve: z.boolean().optional(),
+  /** API reconnects an engine may report before kai stops the run as unreachable (default 4). */
+  max_reconnects: z.number().int().nonnegative().optional(),
 });
 
 export const limitsSchema = z

@@ -3,6 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { KaiConfig } from '../../config/schema';
 import * as logModule from '../../log';
@@ -11,7 +12,7 @@ import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types
 import { findExecutable } from './binary';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';
 import { readHeartbeatDetails, type EngineHeartbeatDetails } from './heartbeat';
-import type { CompletedEvent } from './parser';
+import { oneLine, stripAnsi, type CompletedEvent } from './parser';
 import { DEFAULT_BINARIES, ENGINE_NAMES, buildInvocation, createParser, isEngineName, unknownEngineError, type EngineName } from './registry';
 import { resolveEngine } from './resolve';
 import { EngineSpawnError, runEngineStream, type EngineProcessSpec } from './run-stream';
@@ -78,14 +79,58 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const engineRaw = input.engine.toLowerCase();
     if (!isEngineName(engineRaw)) throw unknownEngineError(input.engine, '');
     const engine: EngineName = engineRaw;
-    const cfg = config.engines[engine];
     const ctx = currentContext();
     const log = baseLog().child({ issueIdentifier: input.issueIdentifier, agentSessionId: input.agentSessionId, engine });
+    checkWorktree(engine, input.cwd);
 
     // A retry after a crash picks up the conversation the failed attempt had started.
     const previous = readHeartbeatDetails(ctx?.info.heartbeatDetails);
     const resumeToken = input.resumeToken ?? (previous?.engine === engine ? previous.resumeToken : undefined);
+
+    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId });
+    try {
+      const first = await runOnce(engine, input, resumeToken, sink, ctx, log);
+      if (!resumeToken || first.ok || !isResumeLost(first.error)) return first;
+      // The engine's stored conversation is gone: start a fresh one, told what happened so far.
+      log.warn({ error: first.error }, 'engine conversation to resume was not found; starting a fresh one');
+      const note = `The earlier ${engine} conversation could not be resumed (${oneLine(first.error ?? '', 160)}); starting a fresh one with a recap.`;
+      safeEmit(sink, { type: 'thought', text: note }, log);
+      const prompt = input.recap?.trim() ? `${input.recap.trim()}\n\n${input.prompt}` : input.prompt;
+      const fresh = await runOnce(engine, { ...input, prompt }, undefined, sink, ctx, log);
+      return { ...fresh, resumeLost: true, answer: fresh.answer ? `${fresh.answer}\n\n${RESUME_LOST_LINE}` : RESUME_LOST_LINE };
+    } finally {
+      await sink.close().catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
+    }
+  }
+
+  /** The worktree must exist: a missing one is not a missing engine. */
+  function checkWorktree(engine: string, cwd: string) {
+    let isDir = false;
+    try {
+      isDir = statSync(cwd).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir)
+      throw permanent(
+        'engineFailed',
+        `The working tree ${cwd} does not exist, so the ${engine} engine could not start in it (the engine is not the problem). ` +
+          'The workspace has to be prepared again before the next run.',
+        { engine, cwd },
+      );
+  }
+
+  async function runOnce(
+    engine: EngineName,
+    input: EngineRunInput,
+    resumeToken: string | undefined,
+    sink: ProgressSink,
+    ctx: Context | undefined,
+    log: Logger,
+  ): Promise<EngineRunResult> {
+    const cfg = config.engines[engine];
     const timeoutMs = (cfg?.timeout_s ?? config.limits.engine_timeout_s) * 1000;
+    const maxReconnects = cfg?.max_reconnects ?? DEFAULT_MAX_RECONNECTS;
 
     const beat: EngineHeartbeatDetails = { engine, events: 0, startedAt: Date.now(), resumeToken };
     const heartbeat = () => ctx?.heartbeat({ ...beat });
@@ -93,19 +138,26 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
       deps.heartbeatIntervalMs ??
       Math.max(200, Math.min(10_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
 
-    let sink: ProgressSink | undefined;
     let planPublished = false;
+    let done = false;
     const emit = (event: EngineEvent) => {
+      if (done) return; // after the completion nothing is progress any more
+      if (event.type === 'completed') done = true;
       if (event.type === 'plan') planPublished = true;
       beat.events++;
       beat.lastEventType = event.type;
       if ((event.type === 'started' || event.type === 'completed') && event.resumeToken) beat.resumeToken = event.resumeToken;
-      sink?.emit(event);
+      safeEmit(sink, event, log);
     };
 
-    sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId });
     heartbeat();
     const timer = ctx ? setInterval(heartbeat, interval) : undefined;
+    // Stops the run from inside kai (the API is out of reach) as well as on Temporal cancellation.
+    const stop = new AbortController();
+    let unreachable: string | undefined;
+    const onCancel = () => stop.abort();
+    ctx?.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+    if (ctx?.cancellationSignal.aborted) stop.abort();
     try {
       if (engine === 'script' && !cfg?.command) {
         return { ...(await runScriptEdits(input, resumeToken, emit, ctx?.cancellationSignal)), planPublished };
@@ -119,9 +171,20 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
       const outcome = await runEngineStream({
         spec,
         parser,
-        emit,
+        emit: (event) => {
+          if (unreachable) return;
+          emit(event);
+          const retries = parser.apiRetries ?? 0;
+          if (!done && retries > maxReconnects) {
+            unreachable =
+              `${engine} could not reach its model API (${retries} retries or reconnects; the limit is ${maxReconnects}), so kai stopped it. ` +
+              'Check the network and the engine\'s credentials or base URL on the worker, then send the message again.';
+            emit({ type: 'completed', ok: false, answer: '', error: unreachable, ...(parser.resumeToken ? { resumeToken: parser.resumeToken } : {}) });
+            stop.abort();
+          }
+        },
         timeoutMs,
-        signal: ctx?.cancellationSignal,
+        signal: stop.signal,
         killGraceMs: deps.killGraceMs,
         onSpawn: (pid) => {
           beat.pid = pid;
@@ -133,17 +196,24 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
         { ok: outcome.completion.ok, exitCode: outcome.exitCode, signal: outcome.signal, events: outcome.events, timedOut: outcome.timedOut, cancelled: outcome.cancelled },
         'engine finished',
       );
+      if (unreachable) {
+        return { ok: false, answer: '', error: unreachable, planPublished, ...(parser.resumeToken ? { resumeToken: parser.resumeToken } : {}) };
+      }
       if (outcome.cancelled) throw new CancelledFailure('the engine run was stopped; its process group was terminated');
+      if (!done) emit(outcome.completion); // a completion run-stream made (time cap) reaches the sink once
       return { ...toResult(outcome.completion, outcome.resumeToken ?? resumeToken), planPublished };
     } catch (err) {
       if (err instanceof EngineSpawnError) {
         const binary = engine === 'script' ? '/bin/sh' : (cfg?.binary ?? DEFAULT_BINARIES[engine]);
-        if (err.code === 'ENOENT' || err.code === 'EACCES') throw notInstalled(engine, binary, 'could not start');
+        if (err.code === 'ENOENT' || err.code === 'EACCES') {
+          checkWorktree(engine, input.cwd); // removed while starting
+          throw notInstalled(engine, binary, 'could not start');
+        }
       }
       throw err;
     } finally {
       if (timer) clearInterval(timer);
-      await sink.close().catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
+      ctx?.cancellationSignal.removeEventListener('abort', onCancel);
     }
   }
 
@@ -200,11 +270,37 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
   return { engineResolve, engineRun };
 }
 
+/** The engine's stored conversation is gone (claude, codex, opencode wording). */
+const RESUME_LOST = /no conversation found|no rollout found|session not found|conversation not found|thread not found/i;
+
+export function isResumeLost(error: string | undefined): boolean {
+  return error !== undefined && RESUME_LOST.test(error);
+}
+
+export const RESUME_LOST_LINE = 'Note: the earlier conversation could not be resumed, so this run started a fresh one from a recap.';
+
+/** Reconnects an engine may report before kai gives up on its API (per run). */
+export const DEFAULT_MAX_RECONNECTS = 4;
+
+function safeEmit(sink: ProgressSink, event: EngineEvent, log: Pick<Logger, 'warn'>) {
+  try {
+    sink.emit(event);
+  } catch (err) {
+    log.warn({ err }, 'progress sink failed on an engine event');
+  }
+}
+
 function toResult(c: CompletedEvent, resumeToken: string | undefined): EngineRunResult {
   const result: EngineRunResult = { ok: c.ok, answer: c.answer };
   const token = c.resumeToken ?? resumeToken;
   if (token) result.resumeToken = token;
-  if (c.error) result.error = c.error;
+  if (c.error) result.error = stripAnsi(c.error);
   if (c.usage) result.usage = c.usage;
+  if (c.limitations?.length) {
+    // Not a clean success: the final answer says what the engine could not do.
+    result.limitations = c.limitations;
+    const note = `kai: the engine could not do everything it tried:\n${c.limitations.map((l) => `- ${l}`).join('\n')}`;
+    result.answer = result.answer ? `${result.answer}\n\n${note}` : note;
+  }
   return result;
 }

@@ -81,10 +81,71 @@ function resultText(content: unknown): string {
   return content === undefined || content === null ? '' : JSON.stringify(content);
 }
 
+/** A tool result that says the tool was refused or could not write. */
+const DENIED = /permission|not allowed|denied|read-only file system|EROFS|EACCES/i;
+
+function describeDenial(d: unknown): string {
+  if (!isRecord(d)) return JSON.stringify(d);
+  const name = typeof d.tool_name === 'string' ? d.tool_name : 'a tool';
+  const input = isRecord(d.tool_input) ? d.tool_input : {};
+  const what = [input.command, input.file_path, input.path, input.url].find((v): v is string => typeof v === 'string' && v.length > 0);
+  return what ? `${name} ${oneLine(what, 160)}` : name;
+}
+
+/** `system/api_retry`: Claude Code could not reach its model API and retries. */
+function describeApiRetry(obj: Record<string, unknown>): string {
+  const attempt = typeof obj.attempt === 'number' ? obj.attempt : undefined;
+  const max = typeof obj.max_retries === 'number' ? obj.max_retries : undefined;
+  const status = typeof obj.error_status === 'number' ? ` (HTTP ${obj.error_status})` : '';
+  const error = typeof obj.error === 'string' ? obj.error : isRecord(obj.error) ? JSON.stringify(obj.error) : 'no response';
+  const delay = typeof obj.retry_delay_ms === 'number' ? `, retrying in ${Math.round(obj.retry_delay_ms / 1000)}s` : ', retrying';
+  return `Claude could not reach its model API: ${oneLine(error, 200)}${status}${attempt !== undefined ? ` — attempt ${attempt}${max !== undefined ? ` of ${max}` : ''}` : ''}${delay}`;
+}
+
+interface TaskCall {
+  name: 'TaskCreate' | 'TaskUpdate';
+  subject?: string;
+  taskId?: string;
+  status?: string;
+}
+
 export class ClaudeStreamParser extends JsonlStreamParser {
   private readonly open = new Map<string, { kind: string; title: string }>();
   private readonly todoIds = new Set<string>();
+  private readonly taskCalls = new Map<string, TaskCall>();
+  /** Claude Code's task list (TaskCreate/TaskUpdate), in creation order: the session plan. */
+  private readonly tasks = new Map<string, { content: string; status: string }>();
   private lastText = '';
+
+  private taskCall(id: string, name: 'TaskCreate' | 'TaskUpdate', input: unknown): PlanEvent | undefined {
+    const i = isRecord(input) ? input : {};
+    const call: TaskCall = { name };
+    if (typeof i.subject === 'string') call.subject = i.subject;
+    if (typeof i.taskId === 'string') call.taskId = i.taskId;
+    if (typeof i.status === 'string') call.status = i.status;
+    this.taskCalls.set(id, call);
+    return undefined; // the plan changes when the tool result confirms the call
+  }
+
+  private taskResult(call: TaskCall, isError: boolean, text: string, structured: unknown): PlanEvent | undefined {
+    if (isError) return undefined;
+    if (call.name === 'TaskCreate') {
+      const task = isRecord(structured) && isRecord(structured.task) ? structured.task : undefined;
+      const id = typeof task?.id === 'string' ? task.id : /^Task #(\S+) created/.exec(text)?.[1];
+      const subject = typeof task?.subject === 'string' ? task.subject : call.subject;
+      if (!id || !subject) return undefined;
+      this.tasks.set(id, { content: subject, status: 'pending' });
+    } else {
+      const task = call.taskId ? this.tasks.get(call.taskId) : undefined;
+      if (!task || !call.taskId) return undefined;
+      if (call.status === 'deleted') this.tasks.delete(call.taskId);
+      else {
+        if (call.status) task.status = call.status;
+        if (call.subject) task.content = call.subject;
+      }
+    }
+    return { type: 'plan', items: [...this.tasks.values()].map((t) => ({ content: t.content, status: mapTodoStatus(t.status) })) };
+  }
 
   constructor(warn?: ConstructorParameters<typeof JsonlStreamParser>[1]) {
     super('claude', warn);
@@ -94,6 +155,7 @@ export class ClaudeStreamParser extends JsonlStreamParser {
     switch (obj.type) {
       case 'system': {
         const line = systemLine.parse(obj);
+        if (line.subtype === 'api_retry') return [this.apiRetry(describeApiRetry(obj))];
         if (line.subtype !== 'init') return [];
         return this.started(line.session_id);
       }
@@ -125,6 +187,11 @@ export class ClaudeStreamParser extends JsonlStreamParser {
       } else if (b.type === 'thinking' && typeof b.thinking === 'string' && b.thinking.trim()) {
         out.push({ type: 'thought', text: b.thinking });
       } else if (b.type === 'tool_use' && typeof b.id === 'string' && typeof b.name === 'string') {
+        if (b.name === 'TaskCreate' || b.name === 'TaskUpdate') {
+          const plan = this.taskCall(b.id, b.name, b.input);
+          if (plan) out.push(plan);
+          continue;
+        }
         if (b.name === 'TodoWrite') {
           this.todoIds.add(b.id);
           const todos = isRecord(b.input) && Array.isArray(b.input.todos) ? b.input.todos : [];
@@ -157,6 +224,13 @@ export class ClaudeStreamParser extends JsonlStreamParser {
     for (const b of content) {
       if (b.type !== 'tool_result' || typeof b.tool_use_id !== 'string') continue;
       if (this.todoIds.has(b.tool_use_id)) continue; // the plan was already sent
+      const pending = this.taskCalls.get(b.tool_use_id);
+      if (pending) {
+        this.taskCalls.delete(b.tool_use_id);
+        const plan = this.taskResult(pending, b.is_error === true, resultText(b.content), (line as Record<string, unknown>).tool_use_result);
+        if (plan) out.push(plan);
+        continue;
+      }
       const known = this.open.get(b.tool_use_id);
       this.open.delete(b.tool_use_id);
       const action: ActionEvent = {
@@ -169,6 +243,7 @@ export class ClaudeStreamParser extends JsonlStreamParser {
       };
       const text = resultText(b.content);
       if (text) action.detail = tail(text);
+      if (b.is_error === true && DENIED.test(text)) this.limitation(`${action.title}: ${text}`);
       out.push(action);
     }
     return out;
@@ -194,6 +269,8 @@ export class ClaudeStreamParser extends JsonlStreamParser {
         `claude finished with ${line.subtype ?? 'an error'}`;
       if (denied.length && errors.length) error += ` (permission denied for ${[...new Set(denied)].join(', ')})`;
     }
+    // A run that finished while tools were refused did not do everything it was asked.
+    for (const d of line.permission_denials ?? []) this.limitation(`permission denied: ${describeDenial(d)}`);
     out.push(
       this.complete({
         ok,

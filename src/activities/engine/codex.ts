@@ -2,7 +2,9 @@
 // whose `item.type` says what happened. The last agent_message is the answer.
 import { z } from 'zod';
 import type { EngineEvent } from './events';
-import { JsonlStreamParser, isRecord, oneLine, tail, type ActionEvent, type PlanEvent } from './parser';
+import { JsonlStreamParser, isRecord, oneLine, stripAnsi, tail, type ActionEvent, type PlanEvent } from './parser';
+
+const READ_ONLY = /read-only file system|EROFS|operation not permitted|permission denied/i;
 
 const itemSchema = z.looseObject({ id: z.string().optional(), type: z.string() });
 const itemLine = z.looseObject({ item: itemSchema });
@@ -32,6 +34,7 @@ function str(value: unknown): string | undefined {
 
 export class CodexStreamParser extends JsonlStreamParser {
   private lastMessage = '';
+  private finalAnswer: string | undefined;
   private lastError: string | undefined;
   private seq = 0;
 
@@ -59,8 +62,10 @@ export class CodexStreamParser extends JsonlStreamParser {
       }
       case 'error': {
         // Stream errors (often retried by Codex itself); the turn's end decides the outcome.
-        const message = errorLine.parse(obj).message ?? 'error';
+        const message = stripAnsi(errorLine.parse(obj).message ?? 'error');
         this.lastError = message;
+        // "Reconnecting... 2/5 (stream disconnected before completion: ...)": the API is out of reach.
+        if (/^reconnecting/i.test(message)) return [this.apiRetry(`Codex could not reach its model API: ${message}`)];
         return [{ type: 'thought', text: `Error: ${message}` }];
       }
       case 'item.started':
@@ -78,7 +83,11 @@ export class CodexStreamParser extends JsonlStreamParser {
       case 'agent_message': {
         const text = str(item.text);
         if (!text?.trim()) return [];
-        if (phase === 'completed') this.lastMessage = text;
+        if (phase === 'completed') {
+          // Newer Codex tags its messages: the final_answer one is the answer, commentary is interim.
+          if (item.phase === 'final_answer') this.finalAnswer = text;
+          this.lastMessage = this.finalAnswer ?? text;
+        }
         return phase === 'completed' ? [{ type: 'thought', text }] : [];
       }
       case 'reasoning': {
@@ -98,6 +107,8 @@ export class CodexStreamParser extends JsonlStreamParser {
         const output = str(item.aggregated_output);
         if (output) action.detail = tail(output);
         if (phase === 'completed') action.ok = status !== 'failed' && status !== 'declined' && (exit ?? 0) === 0;
+        if (phase === 'completed' && status === 'declined') this.limitation(`command declined: ${action.title}`);
+        if (phase === 'completed' && output && READ_ONLY.test(output)) this.limitation(`read-only sandbox: ${action.title}: ${READ_ONLY.exec(output)![0]}`);
         return [action];
       }
       case 'file_change': {
@@ -112,6 +123,7 @@ export class CodexStreamParser extends JsonlStreamParser {
         };
         if (lines.length) action.detail = lines.join('\n');
         if (phase === 'completed') action.ok = str(item.status) !== 'failed';
+        if (phase === 'completed' && !action.ok) this.limitation(`file change failed: ${action.title}`);
         return [action];
       }
       case 'mcp_tool_call': {
@@ -132,6 +144,16 @@ export class CodexStreamParser extends JsonlStreamParser {
       case 'web_search': {
         const action: ActionEvent = { type: 'action', id, kind: 'web_search', title: oneLine(str(item.query) ?? 'web search'), phase };
         if (phase === 'completed') action.ok = true;
+        return [action];
+      }
+      case 'collab_tool_call': {
+        // Codex's multi-agent tools (spawn_agent, send_input, wait, close_agent).
+        const tool = str(item.tool) ?? 'agent';
+        const prompt = str(item.prompt);
+        const action: ActionEvent = { type: 'action', id, kind: 'tool', title: `${tool}${prompt ? ` ${oneLine(prompt, 160)}` : ''}`, phase };
+        const receivers = Array.isArray(item.receiver_thread_ids) ? item.receiver_thread_ids.filter((r) => typeof r === 'string') : [];
+        if (receivers.length) action.detail = `agents: ${receivers.join(', ')}`;
+        if (phase === 'completed') action.ok = str(item.status) !== 'failed';
         return [action];
       }
       case 'todo_list':

@@ -23,6 +23,8 @@ export type EngineEvent =
       resumeToken?: string;
       usage?: Record<string, unknown>;
       error?: string;
+      /** What the engine was denied or could not do although the run finished (not a clean success). */
+      limitations?: string[];
     };
 
 /** Where an engine run sends its progress. One per run; `close()` flushes what is pending. */

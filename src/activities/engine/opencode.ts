@@ -142,6 +142,10 @@ export class OpenCodeStreamParser extends JsonlStreamParser {
       phase,
     };
     const detail = status === 'error' ? state.error : state.output;
+    if (status === 'error') {
+      const text = typeof state.error === 'string' ? state.error : JSON.stringify(state.error ?? '');
+      if (/permission|rejected|denied|not allowed|read-only file system/i.test(text)) this.limitation(`${action.title}: ${text}`);
+    }
     if (detail !== undefined && detail !== null && detail !== '')
       action.detail = tail(typeof detail === 'string' ? detail : JSON.stringify(detail));
     if (phase === 'completed') action.ok = status === 'completed';

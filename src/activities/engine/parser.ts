@@ -25,6 +25,8 @@ export interface EngineStreamParser {
   finish(end: StreamEnd): EngineEvent[];
   /** The resume token seen so far. */
   readonly resumeToken: string | undefined;
+  /** How many times the engine reported it had to retry or reconnect to its model API. */
+  readonly apiRetries?: number;
 }
 
 export type LineWarning = (message: string, detail: { line: string; reason: string }) => void;
@@ -58,6 +60,8 @@ export abstract class JsonlStreamParser implements EngineStreamParser {
   protected token: string | undefined;
   protected completed = false;
   private startedSent = false;
+  private retries = 0;
+  private readonly limits: string[] = [];
 
   constructor(
     readonly engine: string,
@@ -68,13 +72,30 @@ export abstract class JsonlStreamParser implements EngineStreamParser {
     return this.token;
   }
 
+  get apiRetries(): number {
+    return this.retries;
+  }
+
+  /** The engine could not reach its model API and is retrying: a visible thought, counted. */
+  protected apiRetry(text: string): EngineEvent {
+    this.retries++;
+    return { type: 'thought', text: stripAnsi(text) };
+  }
+
+  /** Something the engine was denied or could not do; the final answer will say so. */
+  protected limitation(text: string): void {
+    const t = oneLine(stripAnsi(text), 300);
+    if (t && !this.limits.includes(t)) this.limits.push(t);
+  }
+
   begin(): EngineEvent[] {
     return [];
   }
 
   line(raw: string): EngineEvent[] {
     const text = raw.trim();
-    if (!text) return [];
+    // The run's outcome is decided: whatever the engine prints after it is not progress.
+    if (!text || this.completed) return [];
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -124,7 +145,9 @@ export abstract class JsonlStreamParser implements EngineStreamParser {
     const resumeToken = c.resumeToken ?? this.token;
     if (resumeToken) event.resumeToken = resumeToken;
     if (c.usage) event.usage = c.usage;
-    if (c.error) event.error = c.error;
+    if (c.error) event.error = stripAnsi(c.error);
+    const limitations = [...this.limits, ...(c.limitations ?? [])];
+    if (limitations.length) event.limitations = [...new Set(limitations)];
     return event;
   }
 
@@ -139,4 +162,12 @@ export function describeEarlyEnd(engine: string, end: StreamEnd): string {
       : `${engine} exited with code ${end.exitCode ?? 'unknown'}`;
   const stderr = end.stderrTail?.trim();
   return `${how} without a final result${stderr ? `. stderr: ${tail(stderr, 1500)}` : ''}`;
+}
+
+// CSI and OSC escape sequences (colours, cursor moves, hyperlinks) and other lone escapes.
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+
+/** Text without terminal escape codes (engines colour their errors; Linear shows them raw). */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
 }

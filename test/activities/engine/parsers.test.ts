@@ -140,7 +140,7 @@ describe('codex exec --json parsing', () => {
 
   it('reports turn.failed as a failed completion with the error message', async () => {
     const { events } = await parse('codex', fixture('codex', 'failed.jsonl'));
-    expect(of(events, 'thought')[0]!.text).toBe('Error: Reconnecting... 1/5');
+    expect(of(events, 'thought')[0]!.text).toBe('Codex could not reach its model API: Reconnecting... 1/5');
     expect(of(events, 'completed')).toEqual([
       {
         type: 'completed',
@@ -243,5 +243,93 @@ describe('engine parse edge cases', () => {
       { type: 'completed', ok: true, answer: 'all done' },
     ]);
     await expect(parse('gemini', Readable.from([]))).rejects.toThrow(/claude, codex, opencode, script/);
+  });
+});
+
+describe('streams recorded from the real CLIs against the model-API emulator', () => {
+  it('claude 2.1.332: TaskCreate/TaskUpdate become the plan, the command and the write are actions', async () => {
+    const { events } = await parse('claude', fixture('claude', 'tasks.jsonl'));
+    const plans = of(events, 'plan');
+    expect(plans[0]!.items).toEqual([{ content: 'Write hello.txt', status: 'pending' }]);
+    expect(plans.at(-1)!.items).toEqual([{ content: 'Write hello.txt', status: 'completed' }]);
+    const done = of(events, 'action').filter((a) => a.phase === 'completed');
+    expect(done.map((a) => a.kind)).toEqual(expect.arrayContaining(['file_change', 'command']));
+    expect(of(events, 'completed')[0]).toMatchObject({ ok: true, answer: 'Wrote hello.txt and ran the check.' });
+    expect(of(events, 'completed')[0]!.limitations).toBeUndefined();
+  });
+
+  it('codex 0.171.0 in a read-only sandbox: the model says done, kai says what failed', async () => {
+    const { events } = await parse('codex', fixture('codex', 'read-only-sandbox.jsonl'));
+    const completed = of(events, 'completed')[0]!;
+    expect(completed.ok).toBe(true);
+    expect(completed.limitations).toEqual([expect.stringMatching(/^read-only sandbox: echo command-ran > ran\.txt: Read-only file system/)]);
+    expect(of(events, 'plan').at(-1)!.items.every((i) => i.status === 'completed')).toBe(true);
+  });
+
+  it('opencode 1.18.33: todowrite, write and bash, then the final step', async () => {
+    const { events } = await parse('opencode', fixture('opencode', 'emulated-run.jsonl'));
+    expect(of(events, 'plan')[0]!.items.map((i) => i.content)).toEqual(['Write hello.txt', 'Run the check']);
+    expect(of(events, 'action').filter((a) => a.phase === 'completed').map((a) => a.kind)).toEqual(['file_change', 'command']);
+    expect(of(events, 'completed')[0]).toMatchObject({ ok: true, answer: 'Wrote hello.txt and ran the check.' });
+  });
+});
+
+describe('honest outcomes', () => {
+  const lines = (...objs: unknown[]) => Readable.from(objs.map((o) => `${JSON.stringify(o)}\n`));
+
+  it('claude: api_retry events are visible thoughts; permission denials on a finished run become limitations', async () => {
+    const { events } = await parse(
+      'claude',
+      lines(
+        { type: 'system', subtype: 'init', session_id: 's1' },
+        { type: 'system', subtype: 'api_retry', attempt: 1, max_retries: 10, retry_delay_ms: 600, error_status: 401, error: 'authentication_failed' },
+        { type: 'assistant', message: { content: [{ type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'npm test' } }] } },
+        { type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 't1', is_error: true, content: 'Claude requested permissions to use Bash, but you haven\'t granted it yet.' }] } },
+        {
+          type: 'result', subtype: 'success', is_error: false, result: 'Done.', session_id: 's1',
+          permission_denials: [{ tool_name: 'Bash', tool_use_id: 't1', tool_input: { command: 'npm test' } }],
+        },
+        { type: 'system', subtype: 'api_retry', attempt: 2 },
+      ),
+    );
+    expect(of(events, 'thought')[0]!.text).toMatch(/^Claude could not reach its model API: authentication_failed \(HTTP 401\) — attempt 1 of 10, retrying in 1s$/);
+    const completed = of(events, 'completed')[0]!;
+    expect(completed).toMatchObject({ ok: true, answer: 'Done.' });
+    expect(completed.limitations).toEqual(expect.arrayContaining(['permission denied: Bash npm test']));
+    // Nothing after the completion is progress.
+    expect(events.at(-1)).toEqual(completed);
+  });
+
+  it('codex: final_answer is the answer, collab_tool_call is an action, Reconnecting is a counted retry, nothing counts after the end, ANSI is stripped', async () => {
+    const { events } = await parse(
+      'codex',
+      lines(
+        { type: 'thread.started', thread_id: 'th1' },
+        { type: 'error', message: 'Reconnecting... 1/5 (stream disconnected before completion: error sending request)' },
+        { type: 'item.completed', item: { id: 'i0', type: 'collab_tool_call', tool: 'spawn_agent', prompt: 'check the tests', receiver_thread_ids: ['th2'], status: 'completed' } },
+        { type: 'item.completed', item: { id: 'i1', type: 'agent_message', phase: 'final_answer', text: 'The final answer.' } },
+        { type: 'item.completed', item: { id: 'i2', type: 'agent_message', phase: 'commentary', text: 'a late remark' } },
+        { type: 'turn.failed', error: { message: '\u001b[31mstream error\u001b[0m: 500' } },
+        { type: 'error', message: 'after the end' },
+      ),
+    );
+    expect(of(events, 'thought')[0]!.text).toMatch(/^Codex could not reach its model API: Reconnecting\.\.\. 1\/5/);
+    expect(of(events, 'action')[0]).toMatchObject({ kind: 'tool', title: 'spawn_agent check the tests', detail: 'agents: th2', ok: true });
+    const completed = of(events, 'completed')[0]!;
+    expect(completed).toMatchObject({ ok: false, answer: 'The final answer.', error: 'stream error: 500' });
+    expect(events.at(-1)).toEqual(completed);
+    expect(events.some((e) => e.type === 'thought' && e.text.includes('after the end'))).toBe(false);
+  });
+
+  it('opencode: a rejected permission is a limitation', async () => {
+    const { events } = await parse(
+      'opencode',
+      lines(
+        { type: 'tool_use', sessionID: 'ses_1', part: { tool: 'bash', callID: 'c1', state: { status: 'error', input: { command: 'rm -rf /tmp/x' }, error: 'The user rejected permission to use this specific tool call.' } } },
+        { type: 'text', sessionID: 'ses_1', part: { text: 'Could not.', messageID: 'm1' } },
+        { type: 'step_finish', sessionID: 'ses_1', part: { reason: 'stop' } },
+      ),
+    );
+    expect(of(events, 'completed')[0]!.limitations).toEqual(['rm -rf /tmp/x: The user rejected permission to use this specific tool call.']);
   });
 });

@@ -16,7 +16,7 @@ const base = (cwd: string, over: Partial<EngineRunInput> = {}): EngineRunInput =
   ...over,
 });
 
-function records(file: string): Array<{ engine: string; argv: string[]; stdin: string; cwd: string; maxThinking?: string }> {
+function records(file: string): Array<{ engine: string; argv: string[]; stdin: string; cwd: string; tasks?: string; todos?: string }> {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -53,14 +53,21 @@ describe('engineRun with fake engine CLIs', () => {
     const followUp = await run(env, acts.engineRun, base(tmp.dir, { prompt: 'Also add a refresh token', resumeToken: first.resumeToken }));
     expect(followUp.ok).toBe(true);
     const [r1, r2] = records(rec);
-    expect(r1!.argv).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--model', 'opus', '--permission-mode', 'acceptEdits', '--', 'Add JWT authentication']);
-    expect(r1!.maxThinking).toBe('31999');
+    const tools = 'Bash,Read,Edit,MultiEdit,Write,NotebookEdit,Glob,Grep,TodoWrite,TaskCreate,TaskUpdate,TaskGet,TaskList';
+    expect(r1!.argv).toEqual([
+      '-p', '--output-format', 'stream-json', '--verbose', '--model', 'opus', '--effort', 'high',
+      '--permission-mode', 'acceptEdits', '--allowedTools', tools,
+    ]);
+    expect(r1!.stdin).toBe('Add JWT authentication');
+    expect(r1!.tasks).toBe('1');
+    expect(r1!.todos).toBe('1');
     expect(r1!.cwd).toBe(tmp.dir);
     expect(r2!.argv).toEqual([
       '-p', '--output-format', 'stream-json', '--verbose',
       '--resume', '3f2c1b9e-7d4a-4c1e-9b8a-2f6d5e4c3b21',
-      '--permission-mode', 'acceptEdits', '--', 'Also add a refresh token',
+      '--permission-mode', 'acceptEdits', '--allowedTools', tools,
     ]);
+    expect(r2!.stdin).toBe('Also add a refresh token');
   });
 
   it('gives codex its prompt on stdin and resumes its thread', async () => {
@@ -73,9 +80,15 @@ describe('engineRun with fake engine CLIs', () => {
     expect(first.answer).toMatch(/^Added JWT middleware/);
     await run(env, acts.engineRun, base(tmp.dir, { engine: 'codex', prompt: 'next', resumeToken: first.resumeToken }));
     const [r1, r2] = records(rec);
-    expect(r1!.argv).toEqual(['exec', '--json', '--skip-git-repo-check', '--color=never', '-m', 'gpt-5-codex', '-c', 'model_reasoning_effort=medium', '-']);
+    expect(r1!.argv).toEqual([
+      'exec', '--sandbox', 'workspace-write', '--json', '--skip-git-repo-check', '--color=never',
+      '-c', 'tools.update_plan.enabled=true', '-m', 'gpt-5-codex', '-c', 'model_reasoning_effort=medium', '-',
+    ]);
     expect(r1!.stdin).toBe('Add JWT authentication');
-    expect(r2!.argv).toEqual(['exec', '--json', '--skip-git-repo-check', '--color=never', 'resume', '0199a213-81c0-7800-8aa1-bbab2a035a53', '-']);
+    expect(r2!.argv).toEqual([
+      'exec', '--sandbox', 'workspace-write', '--json', '--skip-git-repo-check', '--color=never',
+      '-c', 'tools.update_plan.enabled=true', 'resume', '0199a213-81c0-7800-8aa1-bbab2a035a53', '-',
+    ]);
     expect(r2!.stdin).toBe('next');
   });
 
@@ -85,10 +98,65 @@ describe('engineRun with fake engine CLIs', () => {
     const env = new MockActivityEnvironment();
     const first = await run(env, acts.engineRun, base(tmp.dir, { engine: 'opencode', model: 'anthropic/claude-sonnet-4-5' }));
     expect(first).toMatchObject({ ok: true, answer: 'Added the JWT middleware to the auth routes.', resumeToken: 'ses_494719016ffe85dkDMj0FPRbHK' });
-    await run(env, acts.engineRun, base(tmp.dir, { engine: 'opencode', prompt: '-v please', resumeToken: first.resumeToken }));
+    const quoted = '-v "please" keep \'these\' quotes';
+    await run(env, acts.engineRun, base(tmp.dir, { engine: 'opencode', model: 'anthropic/claude-sonnet-4-5', prompt: quoted, resumeToken: first.resumeToken, reasoning: 'high' }));
     const [r1, r2] = records(rec);
-    expect(r1!.argv).toEqual(['run', '--format', 'json', '--model', 'anthropic/claude-sonnet-4-5', 'Add JWT authentication']);
-    expect(r2!.argv).toEqual(['run', '--format', 'json', '--session', 'ses_494719016ffe85dkDMj0FPRbHK', ' -v please']);
+    expect(r1!.argv).toEqual(['run', '--format', 'json', '--model', 'anthropic/claude-sonnet-4-5', '--auto']);
+    expect(r1!.stdin).toBe('Add JWT authentication');
+    expect(r2!.argv).toEqual(['run', '--format', 'json', '--session', 'ses_494719016ffe85dkDMj0FPRbHK', '--model', 'anthropic/claude-sonnet-4-5', '--variant', 'high', '--auto']);
+    expect(r2!.stdin).toBe(quoted); // verbatim: no quoting, no option parsing
+  });
+
+  it('refuses to run opencode without an explicit provider/model instead of using a hosted default', async () => {
+    const rec = path.join(tmp.dir, 'rec.jsonl');
+    const acts = createEngineActivities({ config: makeConfig(), progress: recordingSinks().factory, env: engineEnv({ FAKE_ENGINE_RECORD: rec }) });
+    for (const model of [undefined, 'claude-sonnet-4-5']) {
+      const err = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir, { engine: 'opencode', model })).catch((e: unknown) => e);
+      expect((err as ApplicationFailure).type).toBe('InvalidInput');
+      expect((err as Error).message).toMatch(/OpenCode needs an explicit provider\/model.*\[engines\.opencode\] model/);
+    }
+    expect(records(rec)).toEqual([]); // never started
+  });
+
+  it('takes every engine option from config: sandbox, permission mode, allowed tools, auto-approve', async () => {
+    const rec = path.join(tmp.dir, 'rec.jsonl');
+    const config = makeConfig({
+      engines: {
+        codex: { sandbox: 'danger-full-access' },
+        claude: { permission_mode: 'dontAsk', allowed_tools: ['Read', 'Bash(npm test:*)'], env: { CLAUDE_CODE_ENABLE_TASKS: '0' } },
+        opencode: { auto_approve: false, model: 'local/qwen' },
+      },
+    });
+    const acts = createEngineActivities({ config, progress: recordingSinks().factory, env: engineEnv({ FAKE_ENGINE_RECORD: rec }) });
+    const env = new MockActivityEnvironment();
+    await run(env, acts.engineRun, base(tmp.dir, { engine: 'codex' }));
+    await run(env, acts.engineRun, base(tmp.dir, { engine: 'claude', model: 'sonnet[1m]' }));
+    await run(env, acts.engineRun, base(tmp.dir, { engine: 'opencode', model: 'local/qwen' }));
+    const [codex, claude, opencode] = records(rec);
+    expect(codex!.argv.slice(0, 3)).toEqual(['exec', '--sandbox', 'danger-full-access']);
+    expect(claude!.argv).toEqual([
+      '-p', '--output-format', 'stream-json', '--verbose', '--model', 'sonnet[1m]',
+      '--permission-mode', 'dontAsk', '--allowedTools', 'Read,Bash(npm test:*)',
+    ]);
+    expect(claude!.tasks).toBe('0');
+    expect(opencode!.argv).toEqual(['run', '--format', 'json', '--model', 'local/qwen']);
+  });
+
+  it('passes a 200 KiB prompt on stdin to every engine (no spawn E2BIG)', async () => {
+    const rec = path.join(tmp.dir, 'rec.jsonl');
+    const acts = createEngineActivities({ config: makeConfig(), progress: recordingSinks().factory, env: engineEnv({ FAKE_ENGINE_RECORD: rec }) });
+    const prompt = `Refactor this:\n${'x'.repeat(200 * 1024)}`;
+    const env = new MockActivityEnvironment();
+    for (const engine of ['claude', 'codex', 'opencode']) {
+      const result = await run(env, acts.engineRun, base(tmp.dir, { engine, prompt, model: engine === 'opencode' ? 'p/m' : undefined }));
+      expect(result.ok).toBe(true);
+    }
+    const recs = records(rec);
+    expect(recs.map((r) => r.engine)).toEqual(['claude', 'codex', 'opencode']);
+    for (const r of recs) {
+      expect(r.stdin).toBe(prompt);
+      expect(r.argv.join(' ').length).toBeLessThan(1000);
+    }
   });
 
   it('turns an exit without a completion into a failed result carrying the stderr tail', async () => {
@@ -117,6 +185,15 @@ describe('engineRun with fake engine CLIs', () => {
     const unknown = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir, { engine: 'gemini' })).catch((e: unknown) => e);
     expect((unknown as ApplicationFailure).type).toBe('EngineUnavailable');
     expect((unknown as Error).message).toContain('claude, codex, opencode, script');
+  });
+
+  it('reports a missing worktree as such, not as an engine that is not installed', async () => {
+    const acts = createEngineActivities({ config: makeConfig(), progress: recordingSinks().factory, env: engineEnv() });
+    const missing = path.join(tmp.dir, 'gone');
+    const err = await run(new MockActivityEnvironment(), acts.engineRun, base(missing, { engine: 'codex' })).catch((e: unknown) => e);
+    expect((err as ApplicationFailure).type).toBe('EngineFailed');
+    expect((err as Error).message).toContain(`The working tree ${missing} does not exist`);
+    expect((err as Error).message).not.toMatch(/not available|not installed/);
   });
 
   it('refuses a model name that could be read as an option', async () => {
@@ -204,14 +281,14 @@ describe('stopping an engine', () => {
     const pidfile = path.join(tmp.dir, 'pids.json');
     const sinks = recordingSinks();
     const acts = createEngineActivities({
-      config: makeConfig({ engines: { claude: { timeout_s: 0.5 } } }),
+      config: makeConfig({ engines: { claude: { timeout_s: 3 } } }),
       progress: sinks.factory,
       killGraceMs: 200,
       env: engineEnv({ FAKE_ENGINE_MODE: 'hang-ignore-term', FAKE_ENGINE_PIDFILE: pidfile }),
     });
     const result = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir));
     expect(result.ok).toBe(false);
-    expect(result.error).toMatch(/longer than its 1s limit|longer than its 0s limit/);
+    expect(result.error).toMatch(/longer than its 3s limit/);
     expect(result.resumeToken).toBe('3f2c1b9e-7d4a-4c1e-9b8a-2f6d5e4c3b21');
     const pids = JSON.parse(readFileSync(pidfile, 'utf8')) as { pid: number; child: number };
     expect(processAlive(pids.pid)).toBe(false);
