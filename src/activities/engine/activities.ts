@@ -9,6 +9,7 @@ import * as logModule from '../../log';
 import { permanent } from '../errors';
 import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types';
 import { findExecutable } from './binary';
+import { buildEngineEnv } from './env';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';
 import { readHeartbeatDetails, type EngineHeartbeatDetails } from './heartbeat';
 import type { CompletedEvent } from './parser';
@@ -125,8 +126,12 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
         killGraceMs: deps.killGraceMs,
         onSpawn: (pid) => {
           beat.pid = pid;
+        },
+        onRun: (run) => {
+          beat.run = run;
           heartbeat();
         },
+        earlierRuns: previous?.run ? [previous.run] : [],
         log,
       });
       log.info(
@@ -149,7 +154,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
 
   function processSpec(engine: EngineName, input: EngineRunInput, resumeToken: string | undefined): EngineProcessSpec {
     const cfg = config.engines[engine];
-    const baseEnv = { ...env() };
+    const baseEnv = env();
     const kaiEnv = {
       KAI_ISSUE_ID: input.issueId,
       KAI_ISSUE_IDENTIFIER: input.issueIdentifier,
@@ -161,22 +166,19 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
         args: ['-c', cfg!.command!],
         cwd: input.cwd,
         stdin: input.prompt,
-        env: {
-          ...baseEnv,
-          ...(cfg?.env ?? {}),
-          ...kaiEnv,
-          KAI_PROMPT: input.prompt,
-          KAI_MODEL: input.model ?? '',
-          KAI_REASONING: input.reasoning ?? '',
-          KAI_RESUME_TOKEN: resumeToken ?? '',
-        },
+        env: buildEngineEnv({
+          engine,
+          base: baseEnv,
+          configured: cfg?.env,
+          context: { ...kaiEnv, KAI_PROMPT: input.prompt, KAI_MODEL: input.model ?? '', KAI_REASONING: input.reasoning ?? '', KAI_RESUME_TOKEN: resumeToken ?? '' },
+        }),
       };
     }
     const binary = cfg?.binary ?? DEFAULT_BINARIES[engine];
     const resolved = findExecutable(binary, baseEnv.PATH);
     if (!resolved) throw notInstalled(engine, binary, 'no executable found for');
     const inv = buildInvocation(engine, { prompt: input.prompt, model: input.model, reasoning: input.reasoning, resumeToken }, cfg);
-    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: { ...baseEnv, ...inv.env, ...kaiEnv } };
+    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: buildEngineEnv({ engine, base: baseEnv, configured: cfg?.env, invocation: inv.env, context: kaiEnv }) };
   }
 
   async function runScriptEdits(
