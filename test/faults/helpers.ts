@@ -1,7 +1,7 @@
 // Shared by the fault tests: kai's real local stack (real activities, Linear and GitHub
 // emulators, a git repository with a bare origin, the demo's script engine) on a Temporal
 // server, plus probes that read the outcome a Linear user would see.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -109,6 +109,17 @@ export function pullRequests(world: OfflineWorld) {
 
 export function hasAction(world: OfflineWorld, sessionId: string): boolean {
   return sessionView(world, sessionId).all.some((a) => a.type === 'action');
+}
+
+/** Whether a process is alive and not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
