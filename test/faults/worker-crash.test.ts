@@ -16,7 +16,7 @@ import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } 
 import { forkReady } from '../harness/fork-ts';
 import { connectTestEnv, temporalAddress, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
 import { DEMO_GREETING, DEMO_THANKS } from '../../src/cli/demo-engine';
-import { faultConfig, processAlive, pullRequests, quietLogger, sessionView } from './helpers';
+import { faultConfig, processAlive, pullRequests, quietLogger, sessionView, writeStubbornEngine } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -53,7 +53,17 @@ test('a worker SIGKILLed mid-engine is replaced and the session finishes with on
   const taskQueue = uniqueTaskQueue('crash-real');
   // Steps of 1.5 s: the demo engine edits README.md about 3 s after it starts, long after the
   // worker is killed (as soon as the engine has written its pid).
-  let config = offlineConfig(faultConfig(root, { engineStep: 1.5, pidFile, heartbeatTimeoutS: 2 }), world);
+  // The engine carries on after its stdout closes, as a real engine does.
+  const command = writeStubbornEngine(root);
+  let config = offlineConfig(
+    faultConfig(root, {
+      engineStep: 1.5,
+      pidFile,
+      heartbeatTimeoutS: 2,
+      adjust: (c) => ({ ...c, engines: { ...c.engines, script: { ...c.engines.script!, command } } }),
+    }),
+    world,
+  );
   config = { ...config, temporal: { ...config.temporal, address: temporalAddress(), task_queue: taskQueue, engine_task_queue: undefined } };
 
   const sessions = new SessionClient(env.client, { taskQueue, sessionOptions: sessionOptionsFromConfig(config, `${taskQueue}-engine`) });
