@@ -58,6 +58,12 @@ describe('GeminiStreamParser', () => {
     expect(events.at(-1)).toMatchObject({ type: 'completed', ok: false, error: 'API key not valid. Please pass a valid API key.', resumeToken: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' });
   });
 
+  it('the real Gemini CLI 0.61.0 without an auth method (no stdout, exit 41) ends as a clear failure', () => {
+    const parser = new GeminiStreamParser();
+    const end = parser.finish({ exitCode: 41, stderrTail: 'Please set an Auth method in your ~/.gemini/settings.json or specify one of the following environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA' });
+    expect(end).toEqual([expect.objectContaining({ type: 'completed', ok: false, error: expect.stringMatching(/exited with code 41.*Please set an Auth method/) })]);
+  });
+
   it('a stream that ends without a result is a failure carrying stderr', () => {
     const parser = new GeminiStreamParser();
     parser.line('{"type":"init","session_id":"5f3c2a1b-8d7e-4f60-9a1b-2c3d4e5f6a7b","model":"gemini-2.5-pro"}');

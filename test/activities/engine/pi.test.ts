@@ -42,6 +42,14 @@ describe('PiStreamParser', () => {
     expect(events.at(-1)).toMatchObject({ type: 'completed', ok: false, error: '401 invalid x-api-key', resumeToken: 'c41d2e8a-6b7f-4a90-8e15-3d2c1b0a9f87' });
   });
 
+  it('the real pi 0.73.1 without a credential (its recorded stdout, exit 1) ends as a clear failure', () => {
+    const parser = new PiStreamParser();
+    const events = readFileSync(fixture('pi', 'no-credential.jsonl'), 'utf8').split('\n').flatMap((l) => parser.line(l));
+    expect(events).toEqual([{ type: 'started', resumeToken: '01a23515-cfa2-76f0-b4c1-44c046974b47' }]);
+    const end = parser.finish({ exitCode: 1, stderrTail: 'No API key found for the selected model.\n\nUse /login to log into a provider via OAuth or API key.' });
+    expect(end.at(-1)).toMatchObject({ type: 'completed', ok: false, error: expect.stringContaining('No API key found for the selected model') });
+  });
+
   it('a stream that ends without agent_end is a failure', () => {
     const parser = new PiStreamParser();
     parser.line('{"type":"session","version":3,"id":"7b0f9c52-3e1a-4d8b-9f26-5c4e2a1b0d93"}');
