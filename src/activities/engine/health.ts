@@ -4,7 +4,7 @@
 // is not ok carries a fix. Checks run the engine's own status commands with the same
 // allowlisted environment a run gets, bounded in time; no secret is printed.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KaiConfig } from '../../config/schema';
@@ -96,8 +96,11 @@ async function credentials(engine: EngineName, binary: string, env: Record<strin
 }
 
 /** kai's own containment can start a supervised process here (every engine runs under it). */
-async function containment(engine: string, cwd: string, env: Record<string, string>): Promise<EngineHealthCheck> {
+async function containment(engine: string, env: Record<string, string>): Promise<EngineHealthCheck> {
   let how = 'proc';
+  // A directory of its own: a run ends any earlier run recorded for its directory, and checks
+  // for several engines may run at once.
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'kai-doctor-'));
   try {
     const outcome = await runEngineStream({
       spec: { command: '/bin/sh', args: ['-c', 'echo ok'], cwd, env },
@@ -109,6 +112,8 @@ async function containment(engine: string, cwd: string, env: Record<string, stri
     if (!outcome.completion.ok) throw new Error(outcome.completion.error ?? 'the test process failed');
   } catch (err) {
     return { engine, check: 'sandbox', level: 'fail', detail: `kai could not start a supervised process: ${(err as Error).message}`, fix: 'check that node and /bin/sh can run in the worker\'s work directory' };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
   }
   return how === 'cgroup'
     ? { engine, check: 'sandbox', level: 'ok', detail: 'engine runs are contained in a cgroup v2 each' }
@@ -158,7 +163,7 @@ export async function checkEngineHealth(engine: EngineName, opts: EngineHealthOp
     const own = await engineSandbox(engine, binary, env, cwd, timeoutMs, opts.config);
     if (own) results.push(own);
   }
-  results.push(await containment(engine, cwd, { PATH: base.PATH ?? '/usr/bin:/bin' }));
+  results.push(await containment(engine, { PATH: base.PATH ?? '/usr/bin:/bin' }));
   if (engine !== 'script') {
     const model = cfg?.model;
     if (model) results.push({ engine, check: 'model', level: 'ok', detail: `model ${model}` });

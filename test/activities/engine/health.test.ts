@@ -105,3 +105,10 @@ it('a status command that hangs is reported, not waited on forever', async () =>
   const results = byCheck(await checkEngineHealth('claude', { config: makeConfig(), env: env(), timeoutMs: 500 }));
   expect(results.credentials).toMatchObject({ level: 'fail', detail: expect.stringContaining('no answer within') });
 });
+
+it('checks for several engines may run at once', async () => {
+  cli('claude', { 'auth status': { out: '{"loggedIn": true}', code: 0 } });
+  const config = makeConfig({ engines: { claude: { model: 'sonnet' } } });
+  const runs = await Promise.all([1, 2, 3].map(() => checkEngineHealth('claude', { config, env: env() })));
+  for (const results of runs) expect(results.filter((r) => r.level === 'fail')).toEqual([]);
+});
