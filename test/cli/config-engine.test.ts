@@ -104,7 +104,7 @@ describe('kai engine parse', () => {
   it('exits non-zero on an unknown engine, listing the engines that exist', async () => {
     const run = await runKai(['engine', 'parse', '--engine', 'gpt', join(ENGINE_FIXTURES, 'claude', 'basic.jsonl')]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Unknown engine "gpt". The engines that exist are: claude, codex, opencode, script.');
+    expect(run.stderr).toContain('Unknown engine "gpt". The engines that exist are: claude, codex, opencode, pi, gemini, script.');
   });
 
   it('exits non-zero when the recorded file does not exist, naming it', async () => {

@@ -1,12 +1,13 @@
 // Shared by the fault tests: kai's real local stack (real activities, Linear and GitHub
 // emulators, a git repository with a bare origin, the demo's script engine) on a Temporal
 // server, plus probes that read the outcome a Linear user would see.
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startLocalStack, type LocalStack, type OfflineWorld } from '../../src/app/stack';
 import { demoConfig } from '../../src/cli/demo';
+import { DEMO_GREETING, DEMO_THANKS } from '../../src/cli/demo-engine';
 import { defaultConfig, type KaiConfig } from '../../src/config/schema';
 import type { IssueRec } from '../../src/emulator/linear/store';
 import { uniqueTaskQueue, workflowBundle } from '../harness/temporal';
@@ -109,6 +110,47 @@ export function pullRequests(world: OfflineWorld) {
 
 export function hasAction(world: OfflineWorld, sessionId: string): boolean {
   return sessionView(world, sessionId).all.some((a) => a.type === 'action');
+}
+
+/**
+ * The demo engine's turn, written like a real engine that outlives a closed stdout: it ignores
+ * SIGPIPE and SIGHUP and carries on editing after its reader is gone (a Node CLI gets EPIPE
+ * errors, not a fatal signal). Its pid goes to KAI_DEMO_PID_FILE. Returns the script command.
+ */
+export function writeStubbornEngine(dir: string): string {
+  const file = join(dir, 'stubborn-engine.sh');
+  writeFileSync(
+    file,
+    `#!/bin/sh
+trap '' PIPE HUP
+step() { sleep "\${KAI_DEMO_STEP:-0.8}"; }
+event() { printf '%s\\n' "$1" 2>/dev/null || true; }
+if [ -n "$KAI_DEMO_PID_FILE" ]; then echo $$ > "$KAI_DEMO_PID_FILE"; fi
+if grep -q '${DEMO_GREETING}' README.md 2>/dev/null; then goal='Thank the reader'; where=append; else goal='Add a greeting'; where=top; fi
+event '{"type":"thought","text":"Reading README.md."}'
+step
+event '{"type":"action","id":"edit","kind":"file_change","title":"Edit README.md","phase":"started"}'
+step
+if [ "$where" = top ]; then { printf '%s\\n\\n' '${DEMO_GREETING}'; cat README.md; } > README.md.kai && mv README.md.kai README.md
+else printf '\\n%s\\n' '${DEMO_THANKS}' >> README.md; fi
+step
+event '{"type":"action","id":"edit","kind":"file_change","title":"Edit README.md","phase":"completed","ok":true}'
+event '{"type":"completed","ok":true,"answer":"Done: '"$goal"'."}'
+`,
+  );
+  chmodSync(file, 0o755);
+  return `/bin/sh '${file}'`;
+}
+
+/** Whether a process is alive and not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,8 @@
 // SIGKILL of the worker process in the middle of a real engine run (real activities against the
-// emulators, a real git repository): a new worker resumes the session, which ends with one
-// final response and one pull request.
-import type { ChildProcess } from 'node:child_process';
+// emulators, a real git repository): the engine dies with its worker (nobody ends it by hand),
+// a new worker runs the engine again, and the session ends with one final response, one pull
+// request, and the edits of one engine only.
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import { sessionOptionsFromConfig } from '../../src/app/session-options';
 import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } from '../../src/webhook';
 import { forkReady } from '../harness/fork-ts';
 import { connectTestEnv, temporalAddress, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
-import { faultConfig, hasAction, pullRequests, quietLogger, sessionView } from './helpers';
+import { DEMO_GREETING, DEMO_THANKS } from '../../src/cli/demo-engine';
+import { faultConfig, processAlive, pullRequests, quietLogger, sessionView, writeStubbornEngine } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -49,7 +51,19 @@ test('a worker SIGKILLed mid-engine is replaced and the session finishes with on
   world = { linear, github, workspace: linear.workspace!, repository, ...makeDemoRepository(root) };
   const pidFile = join(root, 'engine.pid');
   const taskQueue = uniqueTaskQueue('crash-real');
-  let config = offlineConfig(faultConfig(root, { engineStep: 1.2, pidFile, heartbeatTimeoutS: 2 }), world);
+  // Steps of 1.5 s: the demo engine edits README.md about 3 s after it starts, long after the
+  // worker is killed (as soon as the engine has written its pid).
+  // The engine carries on after its stdout closes, as a real engine does.
+  const command = writeStubbornEngine(root);
+  let config = offlineConfig(
+    faultConfig(root, {
+      engineStep: 1.5,
+      pidFile,
+      heartbeatTimeoutS: 2,
+      adjust: (c) => ({ ...c, engines: { ...c.engines, script: { ...c.engines.script!, command } } }),
+    }),
+    world,
+  );
   config = { ...config, temporal: { ...config.temporal, address: temporalAddress(), task_queue: taskQueue, engine_task_queue: undefined } };
 
   const sessions = new SessionClient(env.client, { taskQueue, sessionOptions: sessionOptionsFromConfig(config, `${taskQueue}-engine`) });
@@ -61,17 +75,14 @@ test('a worker SIGKILLed mid-engine is replaced and the session finishes with on
   const issue = world.workspace.issue;
   const { session, delivery } = await linear.startSession({ issueId: issue.id, send: true });
   expect(delivery?.status).toBe(200);
-  await waitFor('the engine to start on the first worker', () => hasAction(world, session.id) && existsSync(pidFile), 30_000);
+  await waitFor('the engine to start on the first worker', () => existsSync(pidFile), 30_000);
   const firstEngine = Number(readFileSync(pidFile, 'utf8'));
+  expect(processAlive(firstEngine)).toBe(true);
 
   first.kill('SIGKILL');
   await exited(first);
-  // A dead host takes its engine with it: end the orphaned engine's process group too.
-  try {
-    process.kill(-firstEngine, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+  // The engine dies with its worker: no hand of the test ends it.
+  await waitFor('the first engine to die with its worker', () => !processAlive(firstEngine), 20_000);
   const second = await startChild(JSON.stringify(config));
   children.push(second);
 
@@ -85,5 +96,10 @@ test('a worker SIGKILLed mid-engine is replaced and the session finishes with on
   expect(view.responses).toHaveLength(1);
   expect(view.responses[0]).toContain('Opened pull request');
   expect(pullRequests(world)).toHaveLength(1);
+  // One engine's edits only: the greeting once, and no second turn's thanks from a surviving engine.
+  const head = pullRequests(world)[0]!.head.ref;
+  const readme = execFileSync('git', ['--git-dir', world.originPath, 'show', `${head}:README.md`], { encoding: 'utf8' });
+  expect(readme.split(DEMO_GREETING).length - 1).toBe(1);
+  expect(readme).not.toContain(DEMO_THANKS);
   expect(linear.state.states.get(linear.state.issue(issue.id).stateId)?.type).toBe('completed');
 });

@@ -10,6 +10,7 @@ import * as logModule from '../../log';
 import { permanent } from '../errors';
 import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types';
 import { findExecutable } from './binary';
+import { buildEngineEnv } from './env';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';
 import { readHeartbeatDetails, type EngineHeartbeatDetails } from './heartbeat';
 import { oneLine, stripAnsi, type CompletedEvent } from './parser';
@@ -89,7 +90,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
 
     const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId });
     try {
-      const first = await runOnce(engine, input, resumeToken, sink, ctx, log);
+      const first = await runOnce(engine, input, resumeToken, sink, ctx, log, previous?.run);
       if (!resumeToken || first.ok || !isResumeLost(first.error)) return first;
       // The engine's stored conversation is gone: start a fresh one, told what happened so far.
       log.warn({ error: first.error }, 'engine conversation to resume was not found; starting a fresh one');
@@ -127,6 +128,8 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     sink: ProgressSink,
     ctx: Context | undefined,
     log: Logger,
+    /** The run a failed earlier attempt recorded: ended before this one starts. */
+    earlierRun?: EngineHeartbeatDetails['run'],
   ): Promise<EngineRunResult> {
     const cfg = config.engines[engine];
     const timeoutMs = (cfg?.timeout_s ?? config.limits.engine_timeout_s) * 1000;
@@ -188,8 +191,12 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
         killGraceMs: deps.killGraceMs,
         onSpawn: (pid) => {
           beat.pid = pid;
+        },
+        onRun: (run) => {
+          beat.run = run;
           heartbeat();
         },
+        earlierRuns: earlierRun ? [earlierRun] : [],
         log,
       });
       log.info(
@@ -219,7 +226,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
 
   function processSpec(engine: EngineName, input: EngineRunInput, resumeToken: string | undefined): EngineProcessSpec {
     const cfg = config.engines[engine];
-    const baseEnv = { ...env() };
+    const baseEnv = env();
     const kaiEnv = {
       KAI_ISSUE_ID: input.issueId,
       KAI_ISSUE_IDENTIFIER: input.issueIdentifier,
@@ -231,22 +238,19 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
         args: ['-c', cfg!.command!],
         cwd: input.cwd,
         stdin: input.prompt,
-        env: {
-          ...baseEnv,
-          ...(cfg?.env ?? {}),
-          ...kaiEnv,
-          KAI_PROMPT: input.prompt,
-          KAI_MODEL: input.model ?? '',
-          KAI_REASONING: input.reasoning ?? '',
-          KAI_RESUME_TOKEN: resumeToken ?? '',
-        },
+        env: buildEngineEnv({
+          engine,
+          base: baseEnv,
+          configured: cfg?.env,
+          context: { ...kaiEnv, KAI_PROMPT: input.prompt, KAI_MODEL: input.model ?? '', KAI_REASONING: input.reasoning ?? '', KAI_RESUME_TOKEN: resumeToken ?? '' },
+        }),
       };
     }
     const binary = cfg?.binary ?? DEFAULT_BINARIES[engine];
     const resolved = findExecutable(binary, baseEnv.PATH);
     if (!resolved) throw notInstalled(engine, binary, 'no executable found for');
     const inv = buildInvocation(engine, { prompt: input.prompt, model: input.model, reasoning: input.reasoning, resumeToken }, cfg);
-    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: { ...baseEnv, ...inv.env, ...kaiEnv } };
+    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: buildEngineEnv({ engine, base: baseEnv, configured: cfg?.env, invocation: inv.env, context: kaiEnv }) };
   }
 
   async function runScriptEdits(

@@ -1,5 +1,7 @@
 // Typed heartbeat details of an engine run. A retried attempt reads the last ones back to
-// resume the engine's conversation instead of starting over.
+// resume the engine's conversation instead of starting over, and to end the failed attempt's
+// processes if they outlived their worker.
+import { parseRunHandle, type EngineRunHandle } from './process-group';
 
 export interface EngineHeartbeatDetails {
   engine: string;
@@ -10,6 +12,8 @@ export interface EngineHeartbeatDetails {
   /** The engine's resume token, once it has announced one. */
   resumeToken?: string;
   startedAt: number;
+  /** The attempt's engine run (run id, process group, cgroup). */
+  run?: EngineRunHandle;
 }
 
 export function readHeartbeatDetails(value: unknown): EngineHeartbeatDetails | undefined {
@@ -23,5 +27,6 @@ export function readHeartbeatDetails(value: unknown): EngineHeartbeatDetails | u
     pid: typeof v.pid === 'number' ? v.pid : undefined,
     lastEventType: typeof v.lastEventType === 'string' ? v.lastEventType : undefined,
     resumeToken: typeof v.resumeToken === 'string' ? v.resumeToken : undefined,
+    run: parseRunHandle(v.run),
   };
 }

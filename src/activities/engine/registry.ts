@@ -4,11 +4,14 @@ import type { EngineConfig } from '../../config/schema';
 import { permanent } from '../errors';
 import { ClaudeStreamParser } from './claude';
 import { CodexStreamParser } from './codex';
+import { GeminiStreamParser } from './gemini';
 import { OpenCodeStreamParser } from './opencode';
+import { geminiInvocation, piInvocation } from './invocations';
+import { PiStreamParser } from './pi';
 import type { EngineStreamParser, LineWarning } from './parser';
 import { ScriptStreamParser } from './script';
 
-export const ENGINE_NAMES = ['claude', 'codex', 'opencode', 'script'] as const;
+export const ENGINE_NAMES = ['claude', 'codex', 'opencode', 'pi', 'gemini', 'script'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export function isEngineName(name: string): name is EngineName {
@@ -19,6 +22,8 @@ export const DEFAULT_BINARIES: Record<Exclude<EngineName, 'script'>, string> = {
   claude: 'claude',
   codex: 'codex',
   opencode: 'opencode',
+  pi: 'pi',
+  gemini: 'gemini',
 };
 
 export const CODEX_REASONING = ['minimal', 'low', 'medium', 'high', 'xhigh'] as const;
@@ -122,6 +127,10 @@ export function buildInvocation(engine: Exclude<EngineName, 'script'>, input: In
       args.push(...extra);
       return { args, stdin: input.prompt, env: { ...env, ...(cfg?.env ?? {}) } };
     }
+    case 'pi':
+      return piInvocation({ ...input, model, resumeToken: resume }, extra, env, checkValue);
+    case 'gemini':
+      return geminiInvocation({ ...input, model, resumeToken: resume }, extra, env);
   }
 }
 
@@ -144,6 +153,10 @@ export function createParser(
       return new CodexStreamParser(warn);
     case 'opencode':
       return new OpenCodeStreamParser(warn);
+    case 'pi':
+      return new PiStreamParser(warn);
+    case 'gemini':
+      return new GeminiStreamParser(warn);
     case 'script':
       return new ScriptStreamParser(script?.command, script?.resumeToken, warn);
   }

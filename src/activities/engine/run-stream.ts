@@ -1,11 +1,25 @@
 // The engine runner's core, free of Temporal: start the CLI in its own process group, parse its
 // stdout line by line into normalized events, and end it cleanly on stop or at the time cap.
 import { spawn } from 'node:child_process';
-import * as readline from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { findExecutable } from './binary';
 import type { EngineEvent } from './events';
+import { DEFAULT_MAX_LINE_BYTES, readBoundedLines } from './lines';
 import { describeEarlyEnd, tail, type CompletedEvent, type EngineStreamParser } from './parser';
-import { groupAlive, terminateGroup } from './process-group';
+import {
+  RUN_MARKER_VAR,
+  clearRunRecord,
+  createRunCgroup,
+  readRunRecord,
+  removeRunCgroup,
+  runMembers,
+  terminateRun,
+  writeRunRecord,
+  type EngineRunHandle,
+} from './process-group';
+import { SUPERVISOR_SOURCE } from './supervisor';
 
 export interface EngineProcessSpec {
   command: string;
@@ -28,6 +42,14 @@ export interface RunStreamOptions {
   /** Between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   onSpawn?: (pid: number) => void;
+  /** The run's identity, to record (heartbeat details) so a retry can end it if it outlives us. */
+  onRun?: (run: EngineRunHandle) => void;
+  /** Runs recorded by earlier attempts: any of their processes still alive is ended first. */
+  earlierRuns?: EngineRunHandle[];
+  /** 'auto' (cgroup v2 where the worker may create one, plus the /proc walk) or 'proc' only. */
+  containment?: 'auto' | 'proc';
+  /** Bound on one stdout line; longer lines are cut and reported. */
+  maxLineBytes?: number;
   log?: Pick<Logger, 'warn' | 'debug'>;
 }
 
@@ -89,11 +111,28 @@ export async function runEngineStream(opts: RunStreamOptions): Promise<EngineStr
     };
   }
 
-  const child = spawn(spec.command, spec.args, {
+  // No earlier run in this worktree may still be alive: a crashed worker's engine, a retry's.
+  const earlier = [...(opts.earlierRuns ?? []), readRunRecord(spec.cwd)].filter((r): r is EngineRunHandle => r !== undefined);
+  for (const run of earlier) {
+    const left = runMembers(run);
+    if (left.length > 0) {
+      log?.warn({ runId: run.runId, processes: left.length }, 'an earlier engine run in this worktree is still alive; ending it first');
+      await terminateRun(run, graceMs);
+    }
+    if (run.cgroup) removeRunCgroup(run.cgroup);
+  }
+
+  const baseEnv = spec.env ?? process.env;
+  if (!findExecutable(spec.command, baseEnv.PATH))
+    throw new EngineSpawnError(`could not start ${spec.command}: no such executable`, 'ENOENT');
+  const runId = randomUUID();
+  const marker = `${RUN_MARKER_VAR}=${runId}`;
+  const cgroup = opts.containment === 'proc' ? undefined : createRunCgroup(runId);
+  const child = spawn(process.execPath, ['-e', SUPERVISOR_SOURCE, '--', cgroup ?? '', marker, spec.command, ...spec.args], {
     cwd: spec.cwd,
-    env: spec.env ?? process.env,
-    detached: true, // its own process group (setsid): stop reaches every descendant
-    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...baseEnv, [RUN_MARKER_VAR]: runId },
+    detached: true, // the supervisor leads a new process group (setsid); the engine joins it
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
 
   const spawned = new Promise<void>((resolve, reject) => {
@@ -102,37 +141,79 @@ export async function runEngineStream(opts: RunStreamOptions): Promise<EngineStr
       reject(new EngineSpawnError(`could not start ${spec.command}: ${err.message}`, err.code)),
     );
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+  const supervisorExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  await spawned;
+  try {
+    await spawned;
+  } catch (err) {
+    removeRunCgroup(cgroup);
+    throw err;
+  }
   child.on('error', (err) => log?.warn({ err }, 'engine process error'));
   const pid = child.pid!;
+  const run: EngineRunHandle = { runId, pgid: pid };
+  if (cgroup) run.cgroup = cgroup;
+  writeRunRecord(spec.cwd, run);
+  log?.debug({ runId, pgid: pid, containment: cgroup ? 'cgroup+proc' : 'proc' }, 'engine supervisor started');
   opts.onSpawn?.(pid);
+  opts.onRun?.(run);
+
+  // The supervisor reports the engine's own exit on fd 3; its own exit stands in if it died.
+  const control = child.stdio[3] as Socket;
+  control.on('error', () => undefined);
+  const engineExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
+    let buffered = '';
+    control.setEncoding('utf8');
+    control.on('data', (chunk: string) => {
+      buffered = (buffered + chunk).slice(-4096);
+      for (;;) {
+        const nl = buffered.indexOf('\n');
+        if (nl === -1) break;
+        const msg = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const parsed = JSON.parse(msg) as { exit?: { code: number | null; signal: NodeJS.Signals | null; error?: string } };
+          if (parsed.exit) resolve(parsed.exit);
+        } catch {
+          // not a report
+        }
+      }
+    });
+    void supervisorExited.then(resolve);
+  });
 
   for (const e of parser.begin()) emit(e);
 
-  child.stdin.on('error', () => undefined); // an engine that never reads stdin closes it early
-  if (spec.stdin !== undefined) child.stdin.end(spec.stdin);
-  else child.stdin.end();
+  child.stdin!.on('error', () => undefined); // an engine that never reads stdin closes it early
+  if (spec.stdin !== undefined) child.stdin!.end(spec.stdin);
+  else child.stdin!.end();
 
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP);
   });
 
-  const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
-  const stdoutDone = new Promise<void>((resolve) => lines.once('close', () => resolve()));
-  lines.on('line', (line) => {
-    for (const e of parser.line(line)) emit(e);
-  });
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const stdoutDone = readBoundedLines(
+    child.stdout!,
+    (line, info) => {
+      if (info.truncated) {
+        log?.warn({ bytes: info.bytes, kept: maxLine }, 'an engine output line was too long and was cut');
+        emit({ type: 'thought', text: `The engine wrote one output line of ${formatBytes(info.bytes)}; kai kept its first ${formatBytes(maxLine)}.` });
+      }
+      for (const e of parser.line(line)) emit(e);
+    },
+    maxLine,
+  );
 
   let timedOut = false;
   let cancelled = false;
   let stopping: Promise<boolean> | undefined;
+  const mine = { trustGroup: true, exclude: [pid] }; // the supervisor goes when fd 3 closes
   const stop = () => {
-    stopping ??= terminateGroup(pid, graceMs);
+    stopping ??= terminateRun(run, graceMs, mine);
     return stopping;
   };
   const timer =
@@ -149,15 +230,17 @@ export async function runEngineStream(opts: RunStreamOptions): Promise<EngineStr
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const exit = await exited;
-    // Whatever the engine left behind in its group goes too: nothing keeps writing to the worktree.
-    if (groupAlive(pid)) await stop();
+    const exit = await engineExited;
+    // Whatever the engine left behind goes too (setsid'd descendants included): nothing keeps
+    // writing to the worktree after the run.
+    if (runMembers(run, mine).length > 0) await stop();
     else if (stopping) await stopping;
-    // stdout closes once every writer is gone; bounded in case a descendant escaped the group.
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([stdoutDone, new Promise<void>((r) => (bound = setTimeout(r, 2000)))]);
-    clearTimeout(bound);
-    lines.close();
+    control.end();
+    await bounded(supervisorExited, 2000);
+    // stdout closes once every writer is gone.
+    await bounded(stdoutDone, 2000);
+    if ('error' in exit && exit.error)
+      throw new EngineSpawnError(`could not start ${spec.command}: ${tail(stderr.trim(), 300) || exit.error}`, exit.error);
 
     const stderrTail = tail(stderr.trim(), 2000);
     if (!completion || timedOut || cancelled) {
@@ -197,6 +280,21 @@ export async function runEngineStream(opts: RunStreamOptions): Promise<EngineStr
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
-    if (groupAlive(pid)) await terminateGroup(pid, 0);
+    control.destroy();
+    await terminateRun(run, 0, { trustGroup: true });
+    removeRunCgroup(cgroup);
+    clearRunRecord(spec.cwd, runId);
   }
+}
+
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${n} bytes`;
 }

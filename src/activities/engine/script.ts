@@ -35,9 +35,12 @@ export const engineEventSchema = z.discriminatedUnion('type', [
 ]);
 
 const COMMAND_ACTION_ID = 'script-command';
+/** Characters of plain output kept: the answer and the action's detail show its last 2,000. */
+const OUTPUT_KEEP = 16 * 1024;
 
 export class ScriptStreamParser implements EngineStreamParser {
-  private output: string[] = [];
+  /** The end of the command's plain output (its answer), bounded in characters. */
+  private output = '';
   private completion: CompletedEvent | undefined;
   private token: string | undefined;
 
@@ -61,7 +64,7 @@ export class ScriptStreamParser implements EngineStreamParser {
   }
 
   line(raw: string): EngineEvent[] {
-    const text = raw.replace(/\s+$/, '');
+    const text = raw.trimEnd(); // linear time, whatever the line holds
     if (!text) return [];
     if (text.startsWith('{')) {
       let value: unknown;
@@ -79,9 +82,14 @@ export class ScriptStreamParser implements EngineStreamParser {
         }
       }
     }
-    this.output.push(text);
-    if (this.output.length > 400) this.output.splice(0, this.output.length - 400);
+    this.keepOutput(text);
     return [];
+  }
+
+  private keepOutput(text: string): void {
+    const line = text.length > OUTPUT_KEEP ? text.slice(-OUTPUT_KEEP) : text;
+    this.output = this.output ? `${this.output}\n${line}` : line;
+    if (this.output.length > OUTPUT_KEEP * 2) this.output = this.output.slice(-OUTPUT_KEEP);
   }
 
   private passThrough(event: EngineEvent): EngineEvent[] {
@@ -99,7 +107,7 @@ export class ScriptStreamParser implements EngineStreamParser {
 
   finish(end: StreamEnd): EngineEvent[] {
     const ok = end.recorded ? true : end.exitCode === 0 && !end.signal;
-    const output = tail(this.output.join('\n'));
+    const output = tail(this.output.slice(-OUTPUT_KEEP));
     const events: EngineEvent[] = [];
     if (this.command) {
       const action: Extract<EngineEvent, { type: 'action' }> = {

@@ -52,6 +52,7 @@ export function processAlive(pid: number): boolean {
 export const engineEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   ...process.env,
   PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
+  KAI_ENGINE_PASS_ENV: 'FAKE_ENGINE_*', // the fixture engines' switches (engines get an allowlisted environment)
   ...extra,
 });
 

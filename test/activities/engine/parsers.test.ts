@@ -242,7 +242,7 @@ describe('engine parse edge cases', () => {
       { type: 'thought', text: 'thinking' },
       { type: 'completed', ok: true, answer: 'all done' },
     ]);
-    await expect(parse('gemini', Readable.from([]))).rejects.toThrow(/claude, codex, opencode, script/);
+    await expect(parse('aider', Readable.from([]))).rejects.toThrow(/claude, codex, opencode, pi, gemini, script/);
   });
 });
 

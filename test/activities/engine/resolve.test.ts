@@ -68,11 +68,11 @@ describe('engine selection precedence', () => {
   });
 
   it('refuses an unknown engine permanently, naming the engines that exist', async () => {
-    const err = await resolve({ issue: issue({ title: '[engine:gemini] Do it' }) }).catch((e: unknown) => e);
+    const err = await resolve({ issue: issue({ title: '[engine:aider] Do it' }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('EngineUnavailable');
-    expect((err as Error).message).toContain('"gemini"');
-    expect((err as Error).message).toContain('claude, codex, opencode, script');
+    expect((err as Error).message).toContain('"aider"');
+    expect((err as Error).message).toContain('claude, codex, opencode, pi, gemini, script');
   });
 });
 

@@ -182,9 +182,9 @@ describe('engineRun with fake engine CLIs', () => {
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
     expect((err as Error).message).toContain('kai-no-such-codex');
     expect((err as Error).message).toMatch(/Engines installed here: claude, opencode, script/);
-    const unknown = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir, { engine: 'gemini' })).catch((e: unknown) => e);
+    const unknown = await run(new MockActivityEnvironment(), acts.engineRun, base(tmp.dir, { engine: 'aider' })).catch((e: unknown) => e);
     expect((unknown as ApplicationFailure).type).toBe('EngineUnavailable');
-    expect((unknown as Error).message).toContain('claude, codex, opencode, script');
+    expect((unknown as Error).message).toContain('claude, codex, opencode, pi, gemini, script');
   });
 
   it('reports a missing worktree as such, not as an engine that is not installed', async () => {
