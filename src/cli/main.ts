@@ -25,6 +25,8 @@ import { engineParse } from './engine-parse';
 import { printSessions, printStatus } from './inspect';
 import { onShutdown, waitForShutdown } from './shutdown';
 
+export { warnIfEndOfLifeNode } from './node-version';
+
 interface GlobalOpts {
   config?: string;
 }

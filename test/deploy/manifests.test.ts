@@ -7,7 +7,7 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../../src/names';
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = join(ROOT, '.tools', 'bin', 'python');
 const SCRIPT = join(ROOT, 'scripts', 'validate-manifests.py');
-const INSTALL = 'python3 -m venv .tools && .tools/bin/pip install -r scripts/requirements-ci.txt';
+const INSTALL = 'bash scripts/ensure-tools.sh (npm test runs it first)';
 
 function runScript(args: string[] = []): { status: number | null; stdout: string; stderr: string } {
   if (!existsSync(PYTHON)) throw new Error(`No Python venv at .tools/. Create it and install the validation tools: ${INSTALL}`);
