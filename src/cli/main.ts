@@ -1,4 +1,6 @@
 // `kai`: one command per process role, each wiring the configuration to the pieces it runs.
+// The emulators, the local stack, the demo and the benchmark are loaded only by the commands that
+// use them (`require` inside the action), so a production `kai worker` never loads them.
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -13,13 +15,9 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createKaiWorkers } from '../worker';
 import { createKaiActivities } from '../app/activities';
 import { sessionOptionsFromConfig } from '../app/session-options';
-import { startLocalStack } from '../app/stack';
-import { runBench } from '../bench';
-import { startGitHubEmulator } from '../emulator/github';
-import { startLinearEmulator } from '../emulator/linear';
 import { migrate, startGatewayServer, startIngester, ingesterDepsFromConfig } from '../ingest';
 import { resolveSigningSecret, startWebhookServer, webhookDepsFromConfig } from '../webhook';
-import { runDemo } from './demo';
+import { loadBench } from './bench';
 import { runDoctor } from './doctor';
 import { engineParse } from './engine-parse';
 import { printSessions, printStatus } from './inspect';
@@ -85,6 +83,7 @@ export function buildProgram(): Command {
       const config = load(cmd);
       const logger = setupProcess(config, 'dev', true);
       const say = (line: string) => process.stdout.write(`${line}\n`);
+      const { startLocalStack } = require('../app/stack') as typeof import('../app/stack');
       const stack = await startLocalStack({
         config,
         logger,
@@ -217,6 +216,7 @@ export function buildProgram(): Command {
     .option('--temporal <address>', 'use this Temporal server instead of starting a dev server')
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
+      const { runDemo } = require('./demo') as typeof import('./demo');
       process.exitCode = await runDemo({ config, json: Boolean(opts.json), keep: Boolean(opts.keep), temporalAddress: opts.temporal });
     });
 
@@ -286,6 +286,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port (0 = any free port)', '0')
     .option('--webhook-url <url>', 'where it sends webhooks')
     .action(async (opts) => {
+      const { startLinearEmulator } = require('../emulator/linear') as typeof import('../emulator/linear');
       const emu = await startLinearEmulator({ port: Number(opts.port), seed: true, webhookUrl: opts.webhookUrl });
       onShutdown(() => emu.stop());
       process.stdout.write(`Linear emulator: ${emu.url} (state: ${emu.baseUrl}/_emulator/state, webhook secret: set LINEAR_WEBHOOK_SECRET from ${emu.baseUrl}/_emulator/state)\n`);
@@ -296,6 +297,7 @@ export function buildProgram(): Command {
     .description('The GitHub REST emulator (pull requests), on 127.0.0.1.')
     .option('--port <port>', 'port (0 = any free port)', '0')
     .action(async (opts) => {
+      const { startGitHubEmulator } = require('../emulator/github') as typeof import('../emulator/github');
       const emu = await startGitHubEmulator({ port: Number(opts.port) });
       onShutdown(() => emu.stop());
       process.stdout.write(`GitHub emulator: ${emu.url} (state: ${emu.url}/_emulator/state)\n`);
@@ -325,10 +327,11 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('Run the benchmarks (latency, throughput, requests and history per session, memory) and write bench/results.json.')
+    .description('Run the benchmarks (latency, throughput, requests and history per session, memory) and write bench/results.json. Runs in a checkout of kai (bench/ is not part of the build or the image).')
     .option('--quick', 'smaller counts, for a smoke run')
     .action(async (opts, cmd: Command) => {
       const cfg = load(cmd);
+      const { runBench } = loadBench();
       process.exitCode = await runBench({ config: cfg, quick: Boolean(opts.quick) });
     });
 

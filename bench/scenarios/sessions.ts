@@ -28,6 +28,8 @@ export interface HistoryRow {
 
 export interface SessionCostOptions {
   requestRuns: number;
+  /** Engine events of the standard session whose Linear requests are counted (default 200). */
+  standardEvents?: number;
   historyEvents: number[];
 }
 
@@ -51,7 +53,7 @@ async function runOne(world: BenchWorld, events: number): Promise<{ requests: nu
 }
 
 export async function benchSessionCost(ctx: BenchContext, opts: SessionCostOptions): Promise<{ requests: RequestsResult; history: HistoryRow[] }> {
-  const standard = 200;
+  const standard = opts.standardEvents ?? 200;
   const coalescedWorld = await startBenchWorld(ctx, { name: 'coalesced' });
   const coalesced: number[] = [];
   const history: HistoryRow[] = [];

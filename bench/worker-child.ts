@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { createKaiActivities } from '../app/activities';
-import type { KaiConfig } from '../config/schema';
-import { engineTaskQueueFor } from '../names';
-import { createKaiWorkers } from '../worker';
+import { createKaiActivities } from '../src/app/activities';
+import type { KaiConfig } from '../src/config/schema';
+import { engineTaskQueueFor } from '../src/names';
+import { createKaiWorkers } from '../src/worker';
 
 export interface WorkerChildSpec {
   configPath: string;

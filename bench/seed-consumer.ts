@@ -6,10 +6,10 @@
 // from kai's ingester.
 import { Client } from 'pg';
 import type { Logger } from 'pino';
-import { eventRowSchema, readEventRow } from '../ingest/rows';
-import { GATEWAY_SOURCE } from '../ingest/gateway';
-import { IngressDispatcher, type SessionSink } from '../webhook/dispatch';
-import { DEFAULT_ATTACHMENT_HOSTS, routeLinearEvent } from '../webhook/route';
+import { eventRowSchema, readEventRow } from '../src/ingest/rows';
+import { GATEWAY_SOURCE } from '../src/ingest/gateway';
+import { IngressDispatcher, type SessionSink } from '../src/webhook/dispatch';
+import { DEFAULT_ATTACHMENT_HOSTS, routeLinearEvent } from '../src/webhook/route';
 
 export interface SeedConsumerOptions {
   databaseUrl: string;
