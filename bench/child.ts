@@ -20,13 +20,7 @@ export interface WorkerChild {
 export async function startWorkerChild(ctx: BenchContext, world: BenchWorld): Promise<WorkerChild> {
   const configPath = join(ctx.root, `${world.taskQueue}.config.json`);
   writeFileSync(configPath, JSON.stringify(world.config), { mode: 0o600 });
-  const spec: WorkerChildSpec = {
-    configPath,
-    bundlePath: ctx.bundlePath,
-    temporalAddress: ctx.temporalAddress,
-    namespace: ctx.namespace,
-    taskQueue: world.taskQueue,
-  };
+  const spec: WorkerChildSpec = { configPath, bundlePath: ctx.bundlePath };
   const child: ChildProcess = fork(join(__dirname, 'worker-child.ts'), [], {
     execArgv: ['-r', resolve(__dirname, '..', 'scripts', 'ts-register.js')],
     env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec) },

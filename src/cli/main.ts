@@ -10,10 +10,9 @@ import { configCheck, loadConfig, type KaiConfig } from '../config';
 import { ConfigError } from '../config/errors';
 import { LinearAuthError, runLinearAuthorization } from '../config/linear-auth';
 import { configureLogging, createKaiMetrics, installTemporalRuntime, setKaiMetrics, startOpsServer } from '../observability';
-import { closeClient, connectClient, connectWorker, temporalSettings } from '../temporal/connect';
+import { closeClient, connectClient, temporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { createKaiWorkers } from '../worker';
-import { createKaiActivities } from '../app/activities';
+import { createWorkersFromConfig } from '../app/worker';
 import { sessionOptionsFromConfig } from '../app/session-options';
 import { migrate, startGatewayServer, startIngester, ingesterDepsFromConfig } from '../ingest';
 import { resolveSigningSecret, startWebhookServer, webhookDepsFromConfig } from '../webhook';
@@ -116,17 +115,7 @@ export function buildProgram(): Command {
       const client = await connectClient(settings);
       const added = await ensureSearchAttributes(client, settings.namespace);
       if (added.length) logger.info({ added }, 'registered kai search attributes');
-      const connection = await connectWorker(settings);
-      const { activities } = createKaiActivities(config, logger);
-      const workers = await createKaiWorkers({
-        connection,
-        namespace: settings.namespace,
-        taskQueue: settings.taskQueue,
-        engineTaskQueue: settings.engineTaskQueue,
-        activities,
-        concurrentEngineRuns: config.limits.concurrent_engine_runs,
-        shutdownGraceTime: config.limits.worker_shutdown_grace_s * 1000,
-      });
+      const workers = await createWorkersFromConfig({ config, logger });
       const metricsPort = opts.metricsPort ?? config.metrics.port;
       if (metricsPort !== undefined) {
         const ops = await startOpsServer({ host: config.metrics.host, port: Number(metricsPort), ready: () => workers.session.getState() === 'RUNNING' });
@@ -137,7 +126,7 @@ export function buildProgram(): Command {
       logger.info({ address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue, engineTaskQueue: settings.engineTaskQueue }, 'worker running');
       process.stdout.write(`kai worker polling ${settings.taskQueue} and ${settings.engineTaskQueue} on ${settings.address} (namespace ${settings.namespace}).\n`);
       await workers.run();
-      await connection.close();
+      await workers.close();
       await closeClient(client);
     });
 
