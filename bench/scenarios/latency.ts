@@ -8,7 +8,8 @@ import type { RunningServer } from '../../src/webhook';
 import type { BenchContext } from '../context';
 import type { BenchDatabase } from '../database';
 import { startSeedConsumer } from '../seed-consumer';
-import { distribution, sleep, waitUntil, type Distribution } from '../stats';
+import { sleep } from '../../src/util';
+import { distribution, waitUntil, type Distribution } from '../stats';
 import { startBenchGateway, startBenchWorld, type BenchWorld } from '../world';
 
 export interface LatencyPath extends Distribution {

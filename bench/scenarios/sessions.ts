@@ -6,7 +6,8 @@
 // and their workflow histories counted: progress goes straight to Linear, not through history.
 import type { BenchContext } from '../context';
 import { benchTitle } from '../engine-script';
-import { round, sleep, waitUntil } from '../stats';
+import { sleep } from '../../src/util';
+import { round, waitUntil } from '../stats';
 import { startBenchWorld, type BenchWorld } from '../world';
 
 export interface RequestsResult {

@@ -8,7 +8,8 @@
 import type { BenchContext } from '../context';
 import { startWorkerChild, type WorkerChild } from '../child';
 import { benchTitle } from '../engine-script';
-import { round, sleep, waitUntil } from '../stats';
+import { sleep } from '../../src/util';
+import { round, waitUntil } from '../stats';
 import { startBenchWorld, type BenchSession, type BenchWorld } from '../world';
 
 export interface MemoryRow {

@@ -10,11 +10,13 @@ import { configCheck, loadConfig, type KaiConfig } from '../config';
 import { ConfigError } from '../config/errors';
 import { LinearAuthError, runLinearAuthorization } from '../config/linear-auth';
 import { configureLogging, createKaiMetrics, installTemporalRuntime, setKaiMetrics, startOpsServer } from '../observability';
+import type { ReadinessReport } from '../observability/http';
 import { closeClient, connectClient, temporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createWorkersFromConfig } from '../app/worker';
+import { errorText, withTimeout } from '../util';
 import { sessionOptionsFromConfig } from '../app/session-options';
-import { migrate, startGatewayServer, startIngester, ingesterDepsFromConfig } from '../ingest';
+import { migrate, startGatewayServer, startIngester, ingesterDepsFromConfig, type Ingester } from '../ingest';
 import { resolveSigningSecret, startWebhookServer, webhookDepsFromConfig } from '../webhook';
 import { loadBench } from './bench';
 import { runDoctor } from './doctor';
@@ -53,6 +55,15 @@ function databaseUrl(config: KaiConfig): string {
     ]);
   }
   return url;
+}
+
+/** The ingester can do its job: not draining, and the events table's database answers. */
+async function ingesterReadiness(pool: Pool, ingester: Ingester, draining: boolean): Promise<ReadinessReport> {
+  const database = await withTimeout(pool.query('SELECT 1'), 2_000).then(
+    () => 'ok',
+    (err) => `unavailable: ${errorText(err, { firstLine: true, maxChars: 200 })}`,
+  );
+  return { ready: !draining && database === 'ok', database, listening: ingester.stats().listening };
 }
 
 async function sessionClientFor(config: KaiConfig): Promise<SessionClient> {
@@ -167,16 +178,27 @@ export function buildProgram(): Command {
   program
     .command('ingest')
     .description('Claim events from the PostgreSQL events table and signal the issue workflows (outbound connections only).')
-    .action(async (_opts, cmd: Command) => {
+    .option('--metrics-port <port>', "serve kai's /metrics, /healthz and /readyz on this port (default: metrics.port)")
+    .action(async (opts, cmd: Command) => {
       const config = load(cmd);
       const logger = setupProcess(config, 'ingest');
       const pool = new Pool({ connectionString: databaseUrl(config), max: 4 });
       const sessions = await sessionClientFor(config);
-      const ingester = startIngester(ingesterDepsFromConfig(config, pool, sessions, { logger }));
+      // The ops server starts here, as the worker's does, not inside the ingester.
+      const ingester = startIngester(ingesterDepsFromConfig(config, pool, sessions, { logger, ops: undefined }));
+      let draining = false;
       onShutdown(async () => {
+        draining = true;
         await ingester.stop();
         await pool.end();
       });
+      const metricsPort = opts.metricsPort ?? config.metrics.port;
+      if (metricsPort !== undefined) {
+        const ops = await startOpsServer({ host: config.metrics.host, port: Number(metricsPort), ready: () => ingesterReadiness(pool, ingester, draining) });
+        onShutdown(() => ops.close());
+        logger.info({ url: ops.url }, 'metrics and health endpoints');
+      }
+      onShutdown(() => void (draining = true)); // runs first: /readyz says so while the rest stops
       process.stdout.write(`kai ingest running (every ${config.transports.linear.poll_interval}s, or at once on NOTIFY).\n`);
       await waitForShutdown();
     });

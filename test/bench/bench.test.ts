@@ -92,7 +92,7 @@ describe('kai bench: a smoke run of each scenario', () => {
   });
 
   it('worker: memory is sampled and a session whose worker is killed mid-engine ends with one response and one PR', async () => {
-    const worker = await benchWorker(ctx, { concurrency: [1], memoryEvents: 10, memoryStreamS: 1, crashEvents: 40, crashStreamS: 5, heartbeatTimeoutS: 5 });
+    const worker = await benchWorker(ctx, { concurrency: [1], memoryEvents: 10, memoryStreamS: 1, crashEvents: 40, heartbeatTimeoutS: 5 });
     expect(worker.memory.map((m) => m.sessions)).toEqual([1]);
     expect(worker.idleRssMb).toBeGreaterThan(0);
     expect(worker.resume).toMatchObject({ finalResponses: 1, pullRequests: 1 });

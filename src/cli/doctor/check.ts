@@ -1,6 +1,7 @@
 // What a `kai doctor` check is: a name, and a function from the doctor's context to one or more
 // result lines. Each check lives in its own file and is listed in ./checks.ts.
 import type { KaiConfig } from '../../config/schema';
+import { errorText } from '../../util';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -39,10 +40,7 @@ export const warn = (check: string, detail: string, fix: string): CheckResult =>
 export const skip = (check: string, detail: string): CheckResult => ({ check, status: 'skip', detail });
 
 /** The first line of an error's text, capped, for a result's detail. */
-export function messageOf(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0]!.slice(0, 300);
-}
+export const messageOf = (err: unknown): string => errorText(err, { firstLine: true, maxChars: 300 });
 
 export function firstLine(text: string): string {
   return (text.split('\n').find((l) => l.trim().length > 0) ?? '').trim().slice(0, 120);

@@ -1,6 +1,6 @@
 // GitHub: a token that GitHub accepts and that may push to the repositories kai works on.
 import { createGitHubClient } from '../../activities/git/github';
-import { bounded } from './bounded';
+import { withTimeout } from '../../util';
 import { fail, messageOf, pass, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 import { repositories } from './repositories';
 
@@ -26,7 +26,7 @@ async function githubToken(ctx: DoctorContext): Promise<CheckResult> {
   // asks for those: that is also the access that matters.
   if (repos.length === 0) {
     try {
-      const res = await bounded(ms, gh.rest.users.getAuthenticated());
+      const res = await withTimeout(gh.rest.users.getAuthenticated(), ms);
       const scopes = res.headers['x-oauth-scopes'];
       return pass('GitHub token', `valid at ${apiUrl} (from ${source}): authenticated as ${res.data.login}${scopes ? `, scopes: ${scopes}` : ''}`);
     } catch (err) {
@@ -38,7 +38,7 @@ async function githubToken(ctx: DoctorContext): Promise<CheckResult> {
     const [owner, repo] = full.split('/');
     if (!owner || !repo) return fail('GitHub token', `github.repository "${full}" is not owner/name`, 'Set github.repository to "owner/name", or leave it unset to use the remote.');
     try {
-      const { data } = await bounded(ms, gh.rest.repos.get({ owner, repo }));
+      const { data } = await withTimeout(gh.rest.repos.get({ owner, repo }), ms);
       const perms = (data as { permissions?: { push?: boolean } }).permissions;
       if (perms && perms.push === false) {
         return fail('GitHub token', `the token from ${source} can read ${full} but not push to it`, `Give the token write access (contents and pull requests) to ${full}.`);

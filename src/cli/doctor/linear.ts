@@ -4,7 +4,7 @@ import pino from 'pino';
 import { createLinearGateway } from '../../activities/linear/gateway';
 import { createLinearTokenProvider, LINEAR_SCOPES, LinearAuthError, readTokenFile, tokenFilePath, type LinearTokenProvider } from '../../config/linear-auth';
 import type { KaiConfig } from '../../config/schema';
-import { bounded } from './bounded';
+import { withTimeout } from '../../util';
 import { fail, messageOf, pass, skip, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 
 export const linearCheck: DoctorCheck = { name: 'Linear token', run: linearTokenAndScopes };
@@ -48,7 +48,7 @@ async function linearTokenAndScopes({ config, env, timeoutMs: ms, secrets }: Doc
   });
   let viewer: ViewerData['viewer'];
   try {
-    viewer = (await bounded(ms, gateway.raw<ViewerData>('viewer query', VIEWER_QUERY, {}))).viewer;
+    viewer = (await withTimeout(gateway.raw<ViewerData>('viewer query', VIEWER_QUERY, {}), ms)).viewer;
   } catch (err) {
     const text = messageOf(err);
     const refused = /refused the credentials|401|403|authenticat/i.test(text);

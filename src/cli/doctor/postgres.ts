@@ -1,7 +1,7 @@
 // PostgreSQL (gateway and ingester only): reachable, with the events table at kai's schema version.
 import { Client as PgClient } from 'pg';
 import { MIGRATIONS } from '../../ingest/migrations';
-import { bounded } from './bounded';
+import { withTimeout } from '../../util';
 import { fail, messageOf, pass, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 
 export const postgresCheck: DoctorCheck = { name: 'PostgreSQL', run: async (ctx) => [await postgres(ctx)] };
@@ -29,7 +29,7 @@ async function postgres({ config, timeoutMs: ms, secrets }: DoctorContext): Prom
   const client = new PgClient({ connectionString: url, connectionTimeoutMillis: ms, query_timeout: ms, statement_timeout: ms });
   client.on('error', () => undefined);
   try {
-    await bounded(ms + 500, client.connect());
+    await withTimeout(client.connect(), ms + 500);
   } catch (err) {
     return fail('PostgreSQL', `cannot connect to ${where}: ${messageOf(err)}`, 'Start PostgreSQL or fix DATABASE_URL / database.url.');
   }

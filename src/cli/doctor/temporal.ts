@@ -4,7 +4,7 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../../names';
 import { connectTracked, type TrackedConnection } from '../../temporal/calls';
 import { temporalSettings } from '../../temporal/connect';
 import { missingSearchAttributes } from '../../temporal/search-attributes';
-import { bounded } from './bounded';
+import { withTimeout } from '../../util';
 import { fail, messageOf, pass, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 
 export const temporalCheck: DoctorCheck = { name: 'Temporal', run: temporalAndSearchAttributes };
@@ -20,11 +20,9 @@ async function temporalAndSearchAttributes({ config, env, timeoutMs: ms }: Docto
   const { address, namespace } = settings;
   let tracked: TrackedConnection;
   try {
-    tracked = await bounded(
-      ms + 1_000,
-      connectTracked({ ...(settings.connection as ConnectionOptions), connectTimeout: ms }),
-      (late) => void late.close(0).catch(() => undefined),
-    );
+    tracked = await withTimeout(connectTracked({ ...(settings.connection as ConnectionOptions), connectTimeout: ms }), ms + 1_000, {
+      late: (connection) => void connection.close(0).catch(() => undefined),
+    });
   } catch (err) {
     return [
       fail(
@@ -38,7 +36,7 @@ async function temporalAndSearchAttributes({ config, env, timeoutMs: ms }: Docto
   const { connection } = tracked;
   try {
     try {
-      await bounded(ms, connection.workflowService.describeNamespace({ namespace }));
+      await withTimeout(connection.workflowService.describeNamespace({ namespace }), ms);
     } catch (err) {
       const code = (err as { code?: number }).code;
       const result =
@@ -52,7 +50,7 @@ async function temporalAndSearchAttributes({ config, env, timeoutMs: ms }: Docto
     const results = [pass('Temporal', `reachable at ${address}, namespace "${namespace}" present`)];
     try {
       const client = new Client({ connection, namespace });
-      const missing = await bounded(ms, missingSearchAttributes(client, namespace));
+      const missing = await withTimeout(missingSearchAttributes(client, namespace), ms);
       const all = Object.keys(SEARCH_ATTRIBUTE_TYPES);
       if (missing.length === 0) results.push(pass('Search attributes', `all ${all.length} registered (${all.join(', ')})`));
       else

@@ -1,28 +1,7 @@
-// Bounds for the doctor's checks: a promise raced against a timer, and a program run without a
-// shell and killed (with its process group) when it takes too long.
+// A program run for a doctor check: without a shell, output capped, and killed (with its process
+// group) when it takes too long.
 import { spawn } from 'node:child_process';
 import { messageOf } from './check';
-
-export class CheckTimeout extends Error {}
-
-/** Resolves with the promise or rejects after `ms`. A value that arrives late goes to `late`
- *  (e.g. to close a connection nobody will use). */
-export function bounded<T>(ms: number, promise: Promise<T>, late?: (value: T) => void): Promise<T> {
-  let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timedOut = true;
-      reject(new CheckTimeout(`no answer within ${Math.round(ms / 100) / 10} s`));
-    }, ms);
-    timer.unref();
-  });
-  promise.then(
-    (v) => timedOut && late?.(v),
-    () => undefined,
-  );
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export interface CommandResult {
   ok: boolean;
