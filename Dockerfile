@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # kai: build with `docker build -t kai .`; add agent engines with
 #   docker build --build-arg ENGINES="@anthropic-ai/claude-code@2 @openai/codex@0" -t kai .
-ARG NODE_VERSION=20.19
+ARG NODE_VERSION=24
 
 # --- build: full dependencies, compile TypeScript --------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build

@@ -5,9 +5,12 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const built = join(__dirname, '..', 'dist', 'cli', 'main.js');
+let cli;
 if (existsSync(built)) {
-  require(built).main();
+  cli = require(built);
 } else {
   require('../scripts/ts-register');
-  require('../src/cli/main.ts').main();
+  cli = require('../src/cli/main.ts');
 }
+cli.warnIfEndOfLifeNode?.();
+cli.main();

@@ -6,19 +6,19 @@ import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Runtime, DefaultLogger, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { SessionClient } from '../client';
 import type { KaiConfig } from '../config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../emulator/github';
 import { startLinearEmulator, type LinearEmulator, type StandardWorkspace } from '../emulator/linear';
 import { findTemporalCli, startDevServer, startDevServerWithSdkDownload, type DevServer } from '../temporal/dev-server';
-import { closeClient, connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../temporal/connect';
+import { closeClient, connectClient, temporalSettings, type TemporalSettings } from '../temporal/connect';
 import { preferPort } from '../temporal/ports';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } from '../webhook';
-import { createKaiWorkers, type KaiWorkers } from '../worker';
-import { createKaiActivities } from './activities';
+import type { KaiWorkers } from '../worker';
+import { createWorkersFromConfig } from './worker';
 import { sessionOptionsFromConfig } from './session-options';
 
 export interface LocalStackOptions {
@@ -147,19 +147,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const client = await connectClient(settings);
     stops.push(() => closeClient(client));
     await ensureSearchAttributes(client, settings.namespace);
-    const connection: NativeConnection = await connectWorker(settings);
-    stops.push(() => connection.close());
-    const wired = createKaiActivities(config, opts.logger, offlineEnv(offline));
-    const workers = await createKaiWorkers({
-      connection,
-      namespace: settings.namespace,
-      taskQueue: settings.taskQueue,
-      engineTaskQueue: settings.engineTaskQueue,
-      activities: wired.activities,
-      concurrentEngineRuns: config.limits.concurrent_engine_runs,
-      workflowBundle: opts.workflowBundle,
-      shutdownGraceTime: '5s',
-    });
+    const workers = await createWorkersFromConfig({ config, logger: opts.logger, env: offlineEnv(offline), workflowBundle: opts.workflowBundle, shutdownGraceTime: '5s' });
+    stops.push(() => workers.close());
     const running = workers.run().catch((err) => opts.logger.error({ err }, 'worker stopped'));
     stops.push(async () => {
       workers.shutdown();

@@ -16,6 +16,7 @@ import { preferPort } from '../temporal/ports';
 import { writeDemoEngine } from './demo-engine';
 import { ackLatency, missingSteps, pullRequestsOf, readLinearSide, renderTranscript, type DemoReport } from './demo-report';
 import { waitForShutdown } from './shutdown';
+import { sleep } from '../util';
 
 export interface DemoOptions {
   config: KaiConfig;
@@ -123,7 +124,7 @@ export async function playSession(
     for (;;) {
       if (await probe()) return true;
       if (Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   };
   const delivered = (what: string, d: { status: number | null; error?: string } | undefined) => {

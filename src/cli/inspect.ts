@@ -2,6 +2,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, issueIdFromWorkflowId, issueWorkflowId, webUiWorkflowUrl } from '../names';
 import type { TemporalSettings } from '../temporal/connect';
+import { withTimeout } from '../util';
 import { statusQuery } from '../workflows/signals';
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]*-\d+$/;
@@ -56,18 +57,12 @@ export async function printStatus(client: Client, settings: TemporalSettings, is
 const STATUS_QUERY_TIMEOUT_MS = 2_000;
 
 async function pullRequestOf(client: Client, workflowId: string): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), STATUS_QUERY_TIMEOUT_MS);
-  });
   try {
     // No worker answering (all stopped) must not stall the listing: the PR column shows "?".
-    const status = await Promise.race([client.workflow.getHandle(workflowId).query(statusQuery), timeout]);
-    return status ? (status.prUrl ?? '-') : '?';
+    const status = await withTimeout(client.workflow.getHandle(workflowId).query(statusQuery), STATUS_QUERY_TIMEOUT_MS);
+    return status.prUrl ?? '-';
   } catch {
     return '?';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

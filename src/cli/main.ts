@@ -1,4 +1,6 @@
 // `kai`: one command per process role, each wiring the configuration to the pieces it runs.
+// The emulators, the local stack, the demo and the benchmark are loaded only by the commands that
+// use them (`require` inside the action), so a production `kai worker` never loads them.
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -8,22 +10,21 @@ import { configCheck, loadConfig, type KaiConfig } from '../config';
 import { ConfigError } from '../config/errors';
 import { LinearAuthError, runLinearAuthorization } from '../config/linear-auth';
 import { configureLogging, createKaiMetrics, installTemporalRuntime, setKaiMetrics, startOpsServer } from '../observability';
-import { closeClient, connectClient, connectWorker, temporalSettings } from '../temporal/connect';
+import type { ReadinessReport } from '../observability/http';
+import { closeClient, connectClient, temporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { createKaiWorkers } from '../worker';
-import { createKaiActivities } from '../app/activities';
+import { createWorkersFromConfig } from '../app/worker';
+import { errorText, withTimeout } from '../util';
 import { sessionOptionsFromConfig } from '../app/session-options';
-import { startLocalStack } from '../app/stack';
-import { runBench } from '../bench';
-import { startGitHubEmulator } from '../emulator/github';
-import { startLinearEmulator } from '../emulator/linear';
-import { gatewayDepsFromConfig, migrate, startGatewayServer, startIngester, ingesterDepsFromConfig } from '../ingest';
+import { gatewayDepsFromConfig, migrate, startGatewayServer, startIngester, ingesterDepsFromConfig, type Ingester } from '../ingest';
 import { resolveSigningSecret, startWebhookServer, webhookDepsFromConfig } from '../webhook';
-import { runDemo } from './demo';
+import { loadBench } from './bench';
 import { runDoctor } from './doctor';
 import { engineParse } from './engine-parse';
 import { printSessions, printStatus } from './inspect';
 import { onShutdown, waitForShutdown } from './shutdown';
+
+export { warnIfEndOfLifeNode } from './node-version';
 
 interface GlobalOpts {
   config?: string;
@@ -56,6 +57,15 @@ function databaseUrl(config: KaiConfig): string {
   return url;
 }
 
+/** The ingester can do its job: not draining, and the events table's database answers. */
+async function ingesterReadiness(pool: Pool, ingester: Ingester, draining: boolean): Promise<ReadinessReport> {
+  const database = await withTimeout(pool.query('SELECT 1'), 2_000).then(
+    () => 'ok',
+    (err) => `unavailable: ${errorText(err, { firstLine: true, maxChars: 200 })}`,
+  );
+  return { ready: !draining && database === 'ok', database, listening: ingester.stats().listening };
+}
+
 async function sessionClientFor(config: KaiConfig): Promise<SessionClient> {
   const settings = temporalSettings(config);
   const client = await connectClient(settings);
@@ -83,6 +93,7 @@ export function buildProgram(): Command {
       const config = load(cmd);
       const logger = setupProcess(config, 'dev', true);
       const say = (line: string) => process.stdout.write(`${line}\n`);
+      const { startLocalStack } = require('../app/stack') as typeof import('../app/stack');
       const stack = await startLocalStack({
         config,
         logger,
@@ -115,17 +126,7 @@ export function buildProgram(): Command {
       const client = await connectClient(settings);
       const added = await ensureSearchAttributes(client, settings.namespace);
       if (added.length) logger.info({ added }, 'registered kai search attributes');
-      const connection = await connectWorker(settings);
-      const { activities } = createKaiActivities(config, logger);
-      const workers = await createKaiWorkers({
-        connection,
-        namespace: settings.namespace,
-        taskQueue: settings.taskQueue,
-        engineTaskQueue: settings.engineTaskQueue,
-        activities,
-        concurrentEngineRuns: config.limits.concurrent_engine_runs,
-        shutdownGraceTime: config.limits.worker_shutdown_grace_s * 1000,
-      });
+      const workers = await createWorkersFromConfig({ config, logger });
       const metricsPort = opts.metricsPort ?? config.metrics.port;
       if (metricsPort !== undefined) {
         const ops = await startOpsServer({ host: config.metrics.host, port: Number(metricsPort), ready: () => workers.session.getState() === 'RUNNING' });
@@ -136,7 +137,7 @@ export function buildProgram(): Command {
       logger.info({ address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue, engineTaskQueue: settings.engineTaskQueue }, 'worker running');
       process.stdout.write(`kai worker polling ${settings.taskQueue} and ${settings.engineTaskQueue} on ${settings.address} (namespace ${settings.namespace}).\n`);
       await workers.run();
-      await connection.close();
+      await workers.close();
       await closeClient(client);
     });
 
@@ -174,16 +175,27 @@ export function buildProgram(): Command {
   program
     .command('ingest')
     .description('Claim events from the PostgreSQL events table and signal the issue workflows (outbound connections only).')
-    .action(async (_opts, cmd: Command) => {
+    .option('--metrics-port <port>', "serve kai's /metrics, /healthz and /readyz on this port (default: metrics.port)")
+    .action(async (opts, cmd: Command) => {
       const config = load(cmd);
       const logger = setupProcess(config, 'ingest');
       const pool = new Pool({ connectionString: databaseUrl(config), max: 4 });
       const sessions = await sessionClientFor(config);
-      const ingester = startIngester(ingesterDepsFromConfig(config, pool, sessions, { logger }));
+      // The ops server starts here, as the worker's does, not inside the ingester.
+      const ingester = startIngester(ingesterDepsFromConfig(config, pool, sessions, { logger, ops: undefined }));
+      let draining = false;
       onShutdown(async () => {
+        draining = true;
         await ingester.stop();
         await pool.end();
       });
+      const metricsPort = opts.metricsPort ?? config.metrics.port;
+      if (metricsPort !== undefined) {
+        const ops = await startOpsServer({ host: config.metrics.host, port: Number(metricsPort), ready: () => ingesterReadiness(pool, ingester, draining) });
+        onShutdown(() => ops.close());
+        logger.info({ url: ops.url }, 'metrics and health endpoints');
+      }
+      onShutdown(() => void (draining = true)); // runs first: /readyz says so while the rest stops
       process.stdout.write(`kai ingest running (every ${config.transports.linear.poll_interval}s, or at once on NOTIFY).\n`);
       await waitForShutdown();
     });
@@ -212,6 +224,7 @@ export function buildProgram(): Command {
     .option('--temporal <address>', 'use this Temporal server instead of starting a dev server')
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
+      const { runDemo } = require('./demo') as typeof import('./demo');
       process.exitCode = await runDemo({ config, json: Boolean(opts.json), keep: Boolean(opts.keep), temporalAddress: opts.temporal });
     });
 
@@ -281,6 +294,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port (0 = any free port)', '0')
     .option('--webhook-url <url>', 'where it sends webhooks')
     .action(async (opts) => {
+      const { startLinearEmulator } = require('../emulator/linear') as typeof import('../emulator/linear');
       const emu = await startLinearEmulator({ port: Number(opts.port), seed: true, webhookUrl: opts.webhookUrl });
       onShutdown(() => emu.stop());
       process.stdout.write(`Linear emulator: ${emu.url} (state: ${emu.baseUrl}/_emulator/state, webhook secret: set LINEAR_WEBHOOK_SECRET from ${emu.baseUrl}/_emulator/state)\n`);
@@ -291,6 +305,7 @@ export function buildProgram(): Command {
     .description('The GitHub REST emulator (pull requests), on 127.0.0.1.')
     .option('--port <port>', 'port (0 = any free port)', '0')
     .action(async (opts) => {
+      const { startGitHubEmulator } = require('../emulator/github') as typeof import('../emulator/github');
       const emu = await startGitHubEmulator({ port: Number(opts.port) });
       onShutdown(() => emu.stop());
       process.stdout.write(`GitHub emulator: ${emu.url} (state: ${emu.url}/_emulator/state)\n`);
@@ -320,10 +335,11 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('Run the benchmarks (latency, throughput, requests and history per session, memory) and write bench/results.json.')
+    .description('Run the benchmarks (latency, throughput, requests and history per session, memory) and write bench/results.json. Runs in a checkout of kai (bench/ is not part of the build or the image).')
     .option('--quick', 'smaller counts, for a smoke run')
     .action(async (opts, cmd: Command) => {
       const cfg = load(cmd);
+      const { runBench } = loadBench();
       process.exitCode = await runBench({ config: cfg, quick: Boolean(opts.quick) });
     });
 

@@ -1,27 +1,44 @@
-// The benchmark's pieces, run with tiny counts against the test Temporal server and the local
-// PostgreSQL: every figure of the results comes out, as a finite number. No timing is asserted.
+// A smoke run of each benchmark scenario with tiny counts, against the test Temporal server and
+// the local PostgreSQL: each produces every figure it reports, as a finite number, with nothing
+// lost or duplicated. No timing is asserted; the full benchmark is `npm run bench`.
 import { defaultConfig } from '../../src/config/schema';
 import { migrate } from '../../src/ingest';
-import { openBenchContext, type BenchContext } from '../../src/bench/context';
-import type { BenchDatabase } from '../../src/bench/database';
-import { runBenchSuite, type BenchResults } from '../../src/bench';
-import { formatTable } from '../../src/bench/table';
+import { openBenchContext, type BenchContext } from '../../bench/context';
+import type { BenchDatabase } from '../../bench/database';
+import type { BenchResults } from '../../bench/results';
+import { benchAcceptance } from '../../bench/scenarios/acceptance';
+import { benchAckLatency } from '../../bench/scenarios/latency';
+import { benchSessionCost } from '../../bench/scenarios/sessions';
+import { benchWorker } from '../../bench/scenarios/worker';
+import { formatTable } from '../../bench/table';
 import { temporalAddress, workflowBundle } from '../harness/temporal';
 import { createTestDatabase, type TestDatabase } from '../ingest/pg';
 
+// Generous: a worker child compiles kai from source at start-up, slow on a loaded machine. No timing is asserted.
 jest.setTimeout(300_000);
 
-/** Every leaf of the results: [path, value]. */
+/** Every leaf of a result: [path, value]. */
 function leaves(value: unknown, path = ''): Array<[string, unknown]> {
   if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, `${path}[${i}]`));
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k));
   return [[path, value]];
 }
 
-describe('kai bench', () => {
+/** Every figure of `result` is a finite number (the unit label aside); returns how many there are. */
+function expectFiniteFigures(result: object): number {
+  const numbers = leaves(result).filter(([path]) => path !== 'unit');
+  for (const [path, value] of numbers) {
+    expect([path, typeof value]).toEqual([path, 'number']);
+    expect([path, Number.isFinite(value as number)]).toEqual([path, true]);
+  }
+  return numbers.length;
+}
+
+describe('kai bench: a smoke run of each scenario', () => {
   let ctx: BenchContext;
   let testDb: TestDatabase;
   let db: BenchDatabase;
+  const results: Partial<BenchResults> = {};
 
   beforeAll(async () => {
     ctx = await openBenchContext({ baseConfig: defaultConfig(), temporalAddress: temporalAddress(), workflowBundle: workflowBundle() });
@@ -40,43 +57,56 @@ describe('kai bench', () => {
     await ctx?.close();
   });
 
-  it('measures every figure of the benchmark, each a finite number, with nothing lost or duplicated', async () => {
-    const suite = await runBenchSuite(ctx, db, {
-      latency: { sessions: 5, ratePerSecond: 10, seedPollIntervalMs: 1000 },
-      acceptance: { deliveries: 5, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 5 },
-      sessions: { requestRuns: 1, historyEvents: [20, 200, 2000] },
-      worker: { concurrency: [1, 10, 20].map((n) => Math.min(n, 2)), memoryEvents: 10, crashEvents: 40 },
-    });
-    const results: BenchResults = {
-      meta: { startedAt: new Date().toISOString(), seconds: 1, quick: true, node: process.version, platform: 'test', cpus: 1, cpuModel: 'test', memoryGb: 1, temporal: ctx.temporalAddress },
-      ...suite,
-    };
-
-    // The structure is complete: every path, level and size the table reports.
+  it('acknowledgement latency: every delivery on every path is acknowledged and measured', async () => {
+    const lat = await benchAckLatency(ctx, db, { sessions: 3, ratePerSecond: 20, seedPollIntervalMs: 500 });
     for (const path of ['direct', 'gatewayNotify', 'seedPolling'] as const) {
-      expect(Object.keys(results.ackLatency[path]).sort()).toEqual(['max', 'mean', 'n', 'p50', 'p95', 'p99', 'rejected']);
-      expect(results.ackLatency[path].n).toBe(5);
-      expect(results.ackLatency[path].rejected).toBe(0);
+      expect(Object.keys(lat[path]).sort()).toEqual(['max', 'mean', 'n', 'p50', 'p95', 'p99', 'rejected']);
+      expect(lat[path]).toMatchObject({ n: 3, rejected: 0 });
     }
-    expect(results.acceptance.direct.map((l) => l.concurrency)).toEqual([1, 16, 64]);
-    expect(results.acceptance.gateway.map((l) => l.concurrency)).toEqual([1, 16, 64]);
-    expect(results.acceptance.ingesterClaims.map((c) => c.consumers)).toEqual([1, 4]);
-    expect(results.acceptance.seedConsumerClaims.map((c) => c.consumers)).toEqual([1, 4]);
-    for (const level of [...results.acceptance.direct, ...results.acceptance.gateway]) {
-      expect(level.accepted).toBe(level.deliveries);
-      expect(level).toMatchObject({ lost: 0, duplicated: 0 });
-    }
-    for (const run of [...results.acceptance.ingesterClaims, ...results.acceptance.seedConsumerClaims]) expect(run).toMatchObject({ lost: 0, duplicated: 0 });
-    expect(results.historyEvents.map((h) => h.engineEvents)).toEqual([20, 200, 2000]);
-    expect(results.worker.memory.map((m) => m.sessions)).toEqual([1, 2, 2]);
-    expect(results.worker.resume).toMatchObject({ finalResponses: 1, pullRequests: 1 });
+    expect(expectFiniteFigures(lat)).toBe(2 + 3 * 7 + 2);
+    results.ackLatency = lat;
+  });
 
-    const numbers = leaves(results).filter(([path]) => !path.startsWith('meta.') && path !== 'ackLatency.unit');
-    expect(numbers.length).toBeGreaterThan(60);
-    for (const [path, value] of numbers) {
-      expect([path, typeof value]).toEqual([path, 'number']);
-      expect([path, Number.isFinite(value as number)]).toEqual([path, true]);
+  it('acceptance: every webhook and gateway delivery, and every claimed row, signals its workflow exactly once', async () => {
+    const acc = await benchAcceptance(ctx, db, { deliveries: 4, concurrency: [1, 4], ingesters: [1, 2], claimEvents: 4 });
+    expect(acc.direct.map((l) => l.concurrency)).toEqual([1, 4]);
+    expect(acc.gateway.map((l) => l.concurrency)).toEqual([1, 4]);
+    for (const level of [...acc.direct, ...acc.gateway]) expect(level).toMatchObject({ accepted: level.deliveries, lost: 0, duplicated: 0 });
+    expect(acc.ingesterClaims.map((c) => c.consumers)).toEqual([1, 2]);
+    expect(acc.seedConsumerClaims.map((c) => c.consumers)).toEqual([1, 2]);
+    for (const run of [...acc.ingesterClaims, ...acc.seedConsumerClaims]) expect(run).toMatchObject({ events: 4, lost: 0, duplicated: 0 });
+    expectFiniteFigures(acc);
+    results.acceptance = acc;
+  });
+
+  it('session cost: Linear requests are counted with and without coalescing, and history events per session size', async () => {
+    const cost = await benchSessionCost(ctx, { requestRuns: 1, standardEvents: 40, historyEvents: [20] });
+    expect(cost.requests).toMatchObject({ engineEvents: 40, runs: 1 });
+    expect(cost.requests.coalesced).toBeGreaterThan(0);
+    expect(cost.requests.uncoalesced).toBeGreaterThan(0);
+    expect(cost.history.map((h) => h.engineEvents)).toEqual([20]);
+    expect(cost.history[0]!.historyEvents).toBeGreaterThan(0);
+    expectFiniteFigures(cost);
+    results.linearRequests = cost.requests;
+    results.historyEvents = cost.history;
+  });
+
+  it('worker: memory is sampled and a session whose worker is killed mid-engine ends with one response and one PR', async () => {
+    const worker = await benchWorker(ctx, { concurrency: [1], memoryEvents: 10, memoryStreamS: 1, crashEvents: 40, heartbeatTimeoutS: 5 });
+    expect(worker.memory.map((m) => m.sessions)).toEqual([1]);
+    expect(worker.idleRssMb).toBeGreaterThan(0);
+    expect(worker.resume).toMatchObject({ finalResponses: 1, pullRequests: 1 });
+    expectFiniteFigures(worker);
+    results.worker = worker;
+  });
+
+  it('the table shows every section of the results', () => {
+    const table = formatTable({
+      meta: { startedAt: new Date().toISOString(), seconds: 1, quick: true, node: process.version, platform: 'test', cpus: 1, cpuModel: 'test', memoryGb: 1, temporal: ctx.temporalAddress },
+      ...(results as Omit<BenchResults, 'meta'>),
+    }).join('\n');
+    for (const section of ['1. Acknowledgement latency', '2. Webhook acceptance', '3. Linear requests per session', '4. Temporal history events', '5. Worker']) {
+      expect(table).toContain(section);
     }
-    expect(formatTable(results).join('\n')).toContain('Acknowledgement latency');
   });
 });

@@ -3,11 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTE_TYPES } from '../../src/names';
+import { SUPPORTED_NODE_MAJOR } from '../../src/cli/node-version';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = join(ROOT, '.tools', 'bin', 'python');
 const SCRIPT = join(ROOT, 'scripts', 'validate-manifests.py');
-const INSTALL = 'python3 -m venv .tools && .tools/bin/pip install -r scripts/requirements-ci.txt';
+const INSTALL = 'bash scripts/ensure-tools.sh (npm test runs it first)';
 
 function runScript(args: string[] = []): { status: number | null; stdout: string; stderr: string } {
   if (!existsSync(PYTHON)) throw new Error(`No Python venv at .tools/. Create it and install the validation tools: ${INSTALL}`);
@@ -87,5 +88,15 @@ describe('deployment files', () => {
     const grace = /kai-worker:[\s\S]*?stop_grace_period: (\d+)s/.exec(text);
     const cfg = loadConfig({ path: join(ROOT, 'deploy', 'compose', 'kai.toml'), env: {} });
     expect(Number(grace![1])).toBeGreaterThan(cfg.limits.worker_shutdown_grace_s);
+  });
+
+  test('the image, package.json and the Node that CI installs are all kai\'s supported Node major', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(/^ARG NODE_VERSION=(\d+)/m.exec(dockerfile)?.[1]).toBe(String(SUPPORTED_NODE_MAJOR));
+    for (const from of dockerfile.match(/^FROM .*/gm)!) expect(from).toMatch(/^FROM node:\$\{NODE_VERSION\}-bookworm-slim AS \w+$/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe(`>=${SUPPORTED_NODE_MAJOR}`);
+    const tools = readFileSync(join(ROOT, 'scripts', 'ensure-tools.sh'), 'utf8');
+    expect(/KAI_NODE_VERSION:-(\d+)\./.exec(tools)?.[1]).toBe(String(SUPPORTED_NODE_MAJOR));
   });
 });

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
-import type { KaiConfig } from '../config/schema';
-import { findTemporalCli, startDevServer, type DevServer } from '../temporal/dev-server';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { buildWorkflowBundle } from '../worker';
-import { connectTracked } from '../temporal/calls';
+import type { KaiConfig } from '../src/config/schema';
+import { findTemporalCli, startDevServer, type DevServer } from '../src/temporal/dev-server';
+import { ensureSearchAttributes } from '../src/temporal/search-attributes';
+import { buildWorkflowBundle } from '../src/worker';
+import { connectTracked } from '../src/temporal/calls';
 
 export interface BenchContext {
   temporalAddress: string;

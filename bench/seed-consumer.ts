@@ -5,11 +5,12 @@
 // retry. Rows are handed to kai's own router and dispatcher, so only the ingress design differs
 // from kai's ingester.
 import { Client } from 'pg';
+import { errorText } from '../src/util';
 import type { Logger } from 'pino';
-import { eventRowSchema, readEventRow } from '../ingest/rows';
-import { GATEWAY_SOURCE } from '../ingest/gateway';
-import type { SessionSink } from '../ingress/dispatch';
-import { createIngress } from '../ingress/ingress';
+import { eventRowSchema, readEventRow } from '../src/ingest/rows';
+import { GATEWAY_SOURCE } from '../src/ingest/gateway';
+import type { SessionSink } from '../src/ingress/dispatch';
+import { createIngress } from '../src/ingress/ingress';
 
 export interface SeedConsumerOptions {
   databaseUrl: string;
@@ -78,7 +79,7 @@ export async function startSeedConsumer(opts: SeedConsumerOptions): Promise<Seed
           counts.done++;
         } catch (err) {
           await db.query(`UPDATE events SET status = 'failed', processed_at = now(), error = $1 WHERE id = $2`, [
-            err instanceof Error ? err.message : String(err),
+            errorText(err),
             row.id,
           ]);
           counts.failed++;

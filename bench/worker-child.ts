@@ -2,19 +2,16 @@
 // world configuration, the prebuilt workflow bundle, the real activities. Reports its RSS to
 // the parent every 100 ms over IPC and stops cleanly on SIGTERM or when the parent goes away.
 import { readFileSync } from 'node:fs';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { createKaiActivities } from '../app/activities';
-import type { KaiConfig } from '../config/schema';
-import { engineTaskQueueFor } from '../names';
-import { createKaiWorkers } from '../worker';
+import { createWorkersFromConfig } from '../src/app/worker';
+import type { KaiConfig } from '../src/config/schema';
+import { benchWorkerEnv } from './env';
 
 export interface WorkerChildSpec {
+  /** The world's configuration (JSON): its [temporal] names the bench's server, namespace and task queue. */
   configPath: string;
   bundlePath: string;
-  temporalAddress: string;
-  namespace: string;
-  taskQueue: string;
 }
 
 export type WorkerChildMessage = { type: 'ready' } | { type: 'rss'; rss: number };
@@ -24,18 +21,10 @@ async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(spec.configPath, 'utf8')) as KaiConfig;
   const logger = pino({ level: process.env.KAI_BENCH_LOG ?? 'error' }, pino.destination(2));
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
-  const env = { ...process.env };
-  delete env.LINEAR_OAUTH_TOKEN;
-  delete env.GITHUB_TOKEN;
-  const connection = await NativeConnection.connect({ address: spec.temporalAddress });
-  const { activities } = createKaiActivities(config, logger, env);
-  const workers = await createKaiWorkers({
-    connection,
-    namespace: spec.namespace,
-    taskQueue: spec.taskQueue,
-    engineTaskQueue: engineTaskQueueFor(spec.taskQueue),
-    activities,
-    concurrentEngineRuns: config.limits.concurrent_engine_runs,
+  const workers = await createWorkersFromConfig({
+    config,
+    logger,
+    env: benchWorkerEnv(process.env),
     workflowBundle: { code: readFileSync(spec.bundlePath, 'utf8') },
     shutdownGraceTime: '2s',
   });
@@ -47,7 +36,7 @@ async function main(): Promise<void> {
   send({ type: 'ready' });
   await workers.run();
   clearInterval(timer);
-  await connection.close();
+  await workers.close();
   process.exit(0);
 }
 

@@ -1,5 +1,5 @@
 // The benchmark's printed table: every figure beside the baseline measured in the same run.
-import type { BenchResults } from './index';
+import type { BenchResults } from './results';
 
 type Row = [string, string, string, string];
 

@@ -1,18 +1,21 @@
-// `kai bench` (npm run bench): measures kai against the seed's design on this machine, in one
+// `npm run bench` (`kai bench` in a checkout): measures kai against the seed's design on this machine, in one
 // run, and prints a table and bench/results.json. Loads go to 127.0.0.1 only and every
 // measurement is bounded in count and time. See each scenario for what exactly is timed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import type { KaiConfig } from '../config/schema';
-import { setLogger } from '../log';
+import type { KaiConfig } from '../src/config/schema';
+import { setLogger } from '../src/log';
 import { openBenchContext, type BenchContext } from './context';
 import { createBenchDatabase, type BenchDatabase } from './database';
-import { benchAcceptance, type AcceptanceOptions, type AcceptanceResult } from './scenarios/acceptance';
-import { benchAckLatency, type LatencyOptions, type LatencyResult } from './scenarios/latency';
-import { benchSessionCost, type HistoryRow, type RequestsResult, type SessionCostOptions } from './scenarios/sessions';
-import { benchWorker, type WorkerOptions, type WorkerResult } from './scenarios/worker';
+import { benchAcceptance, type AcceptanceOptions } from './scenarios/acceptance';
+import { benchAckLatency, type LatencyOptions } from './scenarios/latency';
+import { benchSessionCost, type SessionCostOptions } from './scenarios/sessions';
+import { benchWorker, type WorkerOptions } from './scenarios/worker';
+import type { BenchResults } from './results';
 import { formatTable } from './table';
+
+export type { BenchResults } from './results';
 
 export interface BenchOptions {
   config: KaiConfig;
@@ -42,25 +45,6 @@ export const QUICK_COUNTS: BenchCounts = {
   sessions: { requestRuns: 1, historyEvents: [20, 200, 2000] },
   worker: { concurrency: [1, 2, 3], memoryEvents: 40, crashEvents: 60 },
 };
-
-export interface BenchResults {
-  meta: {
-    startedAt: string;
-    seconds: number;
-    quick: boolean;
-    node: string;
-    platform: string;
-    cpus: number;
-    cpuModel: string;
-    memoryGb: number;
-    temporal: string;
-  };
-  ackLatency: LatencyResult;
-  acceptance: AcceptanceResult;
-  linearRequests: RequestsResult;
-  historyEvents: HistoryRow[];
-  worker: WorkerResult;
-}
 
 /** Runs every scenario in turn on an open context and database. */
 export async function runBenchSuite(ctx: BenchContext, db: BenchDatabase, counts: BenchCounts, say: (line: string) => void = () => undefined): Promise<Omit<BenchResults, 'meta'>> {

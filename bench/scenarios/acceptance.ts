@@ -8,8 +8,8 @@
 // polling consumers, each over fresh rows; their workflows are checked the same way.
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
-import { startIngester, ingesterDepsFromConfig, type Ingester } from '../../ingest';
-import type { RunningServer } from '../../webhook';
+import { startIngester, ingesterDepsFromConfig, type Ingester } from '../../src/ingest';
+import type { RunningServer } from '../../src/webhook';
 import type { BenchContext } from '../context';
 import type { BenchDatabase } from '../database';
 import { startSeedConsumer, type SeedConsumer } from '../seed-consumer';

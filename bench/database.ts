@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL database for the benchmark (created, migrated, dropped at the end).
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
-import { migrate } from '../ingest';
+import { migrate } from '../src/ingest';
 
 export interface BenchDatabase {
   url: string;

@@ -6,7 +6,8 @@
 // and their workflow histories counted: progress goes straight to Linear, not through history.
 import type { BenchContext } from '../context';
 import { benchTitle } from '../engine-script';
-import { round, sleep, waitUntil } from '../stats';
+import { sleep } from '../../src/util';
+import { round, waitUntil } from '../stats';
 import { startBenchWorld, type BenchWorld } from '../world';
 
 export interface RequestsResult {
@@ -28,6 +29,8 @@ export interface HistoryRow {
 
 export interface SessionCostOptions {
   requestRuns: number;
+  /** Engine events of the standard session whose Linear requests are counted (default 200). */
+  standardEvents?: number;
   historyEvents: number[];
 }
 
@@ -51,7 +54,7 @@ async function runOne(world: BenchWorld, events: number): Promise<{ requests: nu
 }
 
 export async function benchSessionCost(ctx: BenchContext, opts: SessionCostOptions): Promise<{ requests: RequestsResult; history: HistoryRow[] }> {
-  const standard = 200;
+  const standard = opts.standardEvents ?? 200;
   const coalescedWorld = await startBenchWorld(ctx, { name: 'coalesced' });
   const coalesced: number[] = [];
   const history: HistoryRow[] = [];

@@ -3,12 +3,13 @@
 // (a) kai's webhook server, (b) kai's gateway + ingester (woken by NOTIFY), and (c) the seed's
 // design: the same gateway, drained by a consumer polling every 5 s, 10 rows at a time.
 // Sessions ask "/help", so what is timed is ingress and acknowledgement rather than git.
-import { startIngester, ingesterDepsFromConfig } from '../../ingest';
-import type { RunningServer } from '../../webhook';
+import { startIngester, ingesterDepsFromConfig } from '../../src/ingest';
+import type { RunningServer } from '../../src/webhook';
 import type { BenchContext } from '../context';
 import type { BenchDatabase } from '../database';
 import { startSeedConsumer } from '../seed-consumer';
-import { distribution, sleep, waitUntil, type Distribution } from '../stats';
+import { sleep } from '../../src/util';
+import { distribution, waitUntil, type Distribution } from '../stats';
 import { startBenchGateway, startBenchWorld, type BenchWorld } from '../world';
 
 export interface LatencyPath extends Distribution {

@@ -1,4 +1,5 @@
 // Small numeric helpers for the benchmark: percentiles and rounding.
+import { sleep } from '../src/util';
 
 export interface Distribution {
   n: number;
@@ -32,10 +33,6 @@ export function distribution(values: number[]): Distribution {
 export function round(v: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Polls `probe` until it returns something other than undefined/false, or throws after `timeoutMs`. */

@@ -8,7 +8,8 @@
 import type { BenchContext } from '../context';
 import { startWorkerChild, type WorkerChild } from '../child';
 import { benchTitle } from '../engine-script';
-import { round, sleep, waitUntil } from '../stats';
+import { sleep } from '../../src/util';
+import { round, waitUntil } from '../stats';
 import { startBenchWorld, type BenchSession, type BenchWorld } from '../world';
 
 export interface MemoryRow {
@@ -38,16 +39,22 @@ export interface WorkerOptions {
   concurrency: number[];
   memoryEvents: number;
   crashEvents: number;
+  /** How long each memory session's engine streams (default 8 s). */
+  memoryStreamS?: number;
+  /** How long the crash session's engine streams (default 10 s), so the kill lands mid-stream. */
+  crashStreamS?: number;
+  /** The engine activity's heartbeat timeout: how soon a dead worker's run is retried (default 10 s). */
+  heartbeatTimeoutS?: number;
 }
-
-const HEARTBEAT_TIMEOUT_S = 10;
 
 export async function benchWorker(ctx: BenchContext, opts: WorkerOptions): Promise<WorkerResult> {
   const maxSessions = Math.max(...opts.concurrency);
+  const heartbeatTimeoutS = opts.heartbeatTimeoutS ?? 10;
+  const streamMs = (opts.memoryStreamS ?? 8) * 1000;
   const world = await startBenchWorld(ctx, {
     name: 'worker',
     workers: false,
-    limits: { concurrent_engine_runs: Math.max(4, maxSessions), engine_heartbeat_timeout_s: HEARTBEAT_TIMEOUT_S },
+    limits: { concurrent_engine_runs: Math.max(4, maxSessions), engine_heartbeat_timeout_s: heartbeatTimeoutS },
   });
   const children: WorkerChild[] = [];
   const spawn = async () => {
@@ -58,20 +65,20 @@ export async function benchWorker(ctx: BenchContext, opts: WorkerOptions): Promi
   try {
     let worker = await spawn();
     // Warm the worker (first workflow sandbox, first engine spawn) before measuring.
-    await runSessions(world, 1, 20, 'Warm-up');
+    await runSessions(world, 1, 20, 'Warm-up', streamMs);
     await sleep(1000);
     const idleRssMb = mb(worker.rss());
     const memory: MemoryRow[] = [];
     for (const n of opts.concurrency) {
       worker.resetPeak();
-      await runSessions(world, n, opts.memoryEvents, `Memory ${n}`);
+      await runSessions(world, n, opts.memoryEvents, `Memory ${n}`, streamMs);
       memory.push({ sessions: n, peakRssMb: mb(worker.peak()) });
       await world.terminateAll();
     }
 
     // Crash recovery.
-    // An engine of at least ~10 s, so the kill lands mid-stream whatever the event count.
-    const gap = Math.max(50, Math.ceil(10_000 / opts.crashEvents));
+    // An engine of at least crashStreamS, so the kill lands mid-stream whatever the event count.
+    const gap = Math.max(50, Math.ceil(((opts.crashStreamS ?? 10) * 1000) / opts.crashEvents));
     const base = world.newSession(benchTitle('Crash baseline', opts.crashEvents, gap));
     const t0 = Date.now();
     await world.deliver(world.webhookUrl!, base);
@@ -99,7 +106,7 @@ export async function benchWorker(ctx: BenchContext, opts: WorkerOptions): Promi
       idleRssMb,
       memory,
       resume: {
-        engineHeartbeatTimeoutS: HEARTBEAT_TIMEOUT_S,
+        engineHeartbeatTimeoutS: heartbeatTimeoutS,
         uninterruptedSessionS: round((baseFinal - t0) / 1000),
         crashedSessionS: round((finalAt - t1) / 1000),
         killToNewWorkerReadyS: round((readyAt - killedAt) / 1000),
@@ -134,8 +141,8 @@ function engineActivities(world: BenchWorld, s: BenchSession): string[] {
   });
 }
 
-async function runSessions(world: BenchWorld, n: number, events: number, label: string): Promise<void> {
-  const list = Array.from({ length: n }, (_, i) => world.newSession(benchTitle(`${label} ${i}`, events, Math.max(1, Math.floor(8000 / events)))));
+async function runSessions(world: BenchWorld, n: number, events: number, label: string, streamMs: number): Promise<void> {
+  const list = Array.from({ length: n }, (_, i) => world.newSession(benchTitle(`${label} ${i}`, events, Math.max(1, Math.floor(streamMs / events)))));
   await Promise.all(list.map((s) => world.deliver(world.webhookUrl!, s)));
   await waitUntil(`${n} concurrent sessions`, () => list.every((s) => world.finalAt(s.session.id) !== undefined), 180_000, 50);
 }

@@ -1,5 +1,5 @@
-// Starts a bench worker child (compiled JavaScript when kai runs from dist/, the TypeScript
-// source through the project's swc hook when it runs from src/ under jest) and watches its RSS.
+// Starts a bench worker child (its TypeScript source, through the project's swc hook, as the
+// whole benchmark runs) and watches its RSS.
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,18 +20,9 @@ export interface WorkerChild {
 export async function startWorkerChild(ctx: BenchContext, world: BenchWorld): Promise<WorkerChild> {
   const configPath = join(ctx.root, `${world.taskQueue}.config.json`);
   writeFileSync(configPath, JSON.stringify(world.config), { mode: 0o600 });
-  const spec: WorkerChildSpec = {
-    configPath,
-    bundlePath: ctx.bundlePath,
-    temporalAddress: ctx.temporalAddress,
-    namespace: ctx.namespace,
-    taskQueue: world.taskQueue,
-  };
-  const fromSource = __filename.endsWith('.ts');
-  const script = join(__dirname, fromSource ? 'worker-child.ts' : 'worker-child.js');
-  const execArgv = fromSource ? ['-r', resolve(__dirname, '..', '..', 'scripts', 'ts-register.js')] : [];
-  const child: ChildProcess = fork(script, [], {
-    execArgv,
+  const spec: WorkerChildSpec = { configPath, bundlePath: ctx.bundlePath };
+  const child: ChildProcess = fork(join(__dirname, 'worker-child.ts'), [], {
+    execArgv: ['-r', resolve(__dirname, '..', 'scripts', 'ts-register.js')],
     env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -6,21 +6,21 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createKaiActivities } from '../app/activities';
-import { sessionOptionsFromConfig } from '../app/session-options';
-import { makeDemoRepository, offlineConfig, type OfflineWorld } from '../app/stack';
-import { SessionClient } from '../client';
-import type { KaiConfig, LinearTransportConfig } from '../config/schema';
-import { startGitHubEmulator } from '../emulator/github';
-import { startLinearEmulator, type LinearEmulator } from '../emulator/linear';
-import type { AgentSessionEventPayload, DeliveryResult } from '../emulator/linear/webhooks';
-import type { SessionRec, IssueRec } from '../emulator/linear/store';
-import { engineTaskQueueFor, issueWorkflowId } from '../names';
+import { sessionOptionsFromConfig } from '../src/app/session-options';
+import { makeDemoRepository, offlineConfig, type OfflineWorld } from '../src/app/stack';
+import { SessionClient } from '../src/client';
+import type { KaiConfig, LinearTransportConfig } from '../src/config/schema';
+import { startGitHubEmulator } from '../src/emulator/github';
+import { startLinearEmulator, type LinearEmulator } from '../src/emulator/linear';
+import type { AgentSessionEventPayload, DeliveryResult } from '../src/emulator/linear/webhooks';
+import type { SessionRec, IssueRec } from '../src/emulator/linear/store';
+import { engineTaskQueueFor, issueWorkflowId } from '../src/names';
 import type { Pool } from 'pg';
-import { startGatewayServer } from '../ingest';
-import { startWebhookServer, webhookDepsFromConfig, type RunningServer, type StartedWebhookServer } from '../webhook';
-import { createKaiWorkers, type KaiWorkers } from '../worker';
+import { startGatewayServer } from '../src/ingest';
+import { startWebhookServer, webhookDepsFromConfig, type RunningServer, type StartedWebhookServer } from '../src/webhook';
+import { createWorkersFromConfig } from '../src/app/worker';
 import type { BenchContext } from './context';
+import { benchWorkerEnv } from './env';
 import { writeBenchEngine } from './engine-script';
 import { runPool } from './stats';
 
@@ -98,26 +98,18 @@ export async function startBenchWorld(ctx: BenchContext, opts: WorldOptions): Pr
     const engineTaskQueue = engineTaskQueueFor(taskQueue);
     const sessions = new SessionClient(ctx.client, { taskQueue, sessionOptions: sessionOptionsFromConfig(config, engineTaskQueue) });
 
-    let workers: KaiWorkers | undefined;
     if (opts.workers !== false) {
-      const env = { ...process.env };
-      delete env.LINEAR_OAUTH_TOKEN;
-      delete env.GITHUB_TOKEN;
-      const wired = createKaiActivities(config, ctx.logger, env);
-      workers = await createKaiWorkers({
+      const workers = await createWorkersFromConfig({
+        config,
+        logger: ctx.logger,
+        env: benchWorkerEnv(process.env),
         connection: ctx.nativeConnection,
-        namespace: ctx.namespace,
-        taskQueue,
-        engineTaskQueue,
-        activities: wired.activities,
-        concurrentEngineRuns: config.limits.concurrent_engine_runs,
         workflowBundle: ctx.workflowBundle,
         shutdownGraceTime: '2s',
       });
-      const w = workers;
-      const running = w.run().catch((err) => ctx.logger.error({ err }, 'bench worker stopped'));
+      const running = workers.run().catch((err) => ctx.logger.error({ err }, 'bench worker stopped'));
       stops.push(async () => {
-        w.shutdown();
+        workers.shutdown();
         await running;
       });
     }
@@ -203,3 +195,4 @@ export async function startBenchGateway(ctx: BenchContext, world: BenchWorld, po
   const server = await startGatewayServer({ pool, secret: world.linear.webhookSecret, logger: ctx.logger, path }, { host: '127.0.0.1', port: 0 });
   return { server, url: `${server.url.replace(/\/$/, '')}${path}` };
 }
+

@@ -1,0 +1,45 @@
+// A program run for a doctor check: without a shell, output capped, and killed (with its process
+// group) when it takes too long.
+import { spawn } from 'node:child_process';
+import { messageOf } from './check';
+
+export interface CommandResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  /** Why it did not succeed: spawn error, timeout or exit status. */
+  problem?: string;
+}
+
+/** Runs a program without a shell, stdin closed, output capped, killed after `ms`. */
+export function runCommand(file: string, args: string[], opts: { ms: number; env: NodeJS.ProcessEnv; cwd?: string }): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const finish = (r: CommandResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    // Its own process group, so a wrapper script's children die with it on timeout.
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish({ ok: false, stdout, stderr, problem: `no answer within ${Math.round(opts.ms / 100) / 10} s` });
+    }, opts.ms);
+    child.stdout.on('data', (c: Buffer) => (stdout = (stdout + c.toString('utf8')).slice(0, 4096)));
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(0, 4096)));
+    child.on('error', (err) => finish({ ok: false, stdout, stderr, problem: messageOf(err) }));
+    child.on('close', (code, signal) =>
+      finish(code === 0 ? { ok: true, stdout, stderr } : { ok: false, stdout, stderr, problem: signal ? `killed by ${signal}` : `exit status ${code}` }),
+    );
+  });
+}

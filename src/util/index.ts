@@ -1,0 +1,2 @@
+export { sleep, TimeoutError, withTimeout, type TimeoutOptions } from './async';
+export { errorText, type ErrorTextOptions } from './errors';
