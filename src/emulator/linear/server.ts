@@ -35,6 +35,9 @@ export interface LinearEmulatorOptions {
   webhookUrl?: string;
   /** When set, `/graphql` and asset downloads require `Authorization: Bearer <token>`. */
   accessToken?: string;
+  /** How a refused token is answered: HTTP 401 (default), or HTTP 400 with the
+   *  `AUTHENTICATION_ERROR` GraphQL error (`userError: true`), as Linear also answers. */
+  authFailureStatus?: 400 | 401;
   rateLimit?: RateLimitConfig;
   /** Seed the standard workspace (team ENG, a project, an issue) at start. */
   seed?: boolean | SeedOptions;
@@ -83,6 +86,8 @@ export interface LinearEmulator {
   setRateLimit(config: RateLimitConfig | undefined): void;
   clearFaults(): void;
   setWebhookUrl(url: string | undefined): void;
+  /** Changes the token `/graphql` accepts (a token expiring or being rotated). */
+  setAccessToken(token: string | undefined): void;
   sendWebhook(payload: WebhookPayload, opts?: { url?: string; deliveryId?: string }): Promise<DeliveryResult>;
   redeliver(deliveryId: string, opts?: { url?: string; sameBody?: boolean }): Promise<DeliveryResult>;
   /** Creates an agent session on an issue and sends `created`. Without `commentBody` it is a
@@ -123,6 +128,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   const faults = new FaultPlan(opts.rateLimit);
   const log: RecordedRequest[] = [];
   let webhookUrl = opts.webhookUrl;
+  let accessToken = opts.accessToken;
   let categories = new Set<WebhookCategory>(opts.webhookCategories ?? ALL_WEBHOOK_CATEGORIES);
   let userMessage: UserMessageDelivery = { order: 'session-first', gapMs: 0, ...opts.userMessage };
   const background = new Set<Promise<unknown>>();
@@ -173,9 +179,9 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   }
 
   function authorized(req: IncomingMessage): boolean {
-    if (!opts.accessToken) return typeof req.headers.authorization === 'string' && req.headers.authorization.length > 0;
+    if (!accessToken) return typeof req.headers.authorization === 'string' && req.headers.authorization.length > 0;
     const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
-    const want = Buffer.from(opts.accessToken);
+    const want = Buffer.from(accessToken);
     return given.length === want.length && timingSafeEqual(given, want);
   }
 
@@ -212,8 +218,9 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     };
 
     if (!authorized(req)) {
-      record({ ...meta, status: 401, outcome: 'unauthorized' });
-      return sendJson(res, 401, {
+      const status = opts.authFailureStatus ?? 401;
+      record({ ...meta, status, outcome: 'unauthorized' });
+      return sendJson(res, status, {
         errors: [graphqlError('Authentication required, not authenticated', 'AUTHENTICATION_ERROR', 'authentication error', true)],
       });
     }
@@ -231,12 +238,13 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     const delay = faults.takeLatency(meta.rootFields);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const injected = faults.takeStatus(meta.rootFields);
-    if (injected) {
-      record({ ...meta, status: injected, outcome: 'fault' });
-      res.statusCode = injected;
+    const fail = (status: number) => {
+      record({ ...meta, status, outcome: 'fault' });
+      res.statusCode = status;
       res.setHeader('Content-Type', 'text/html');
-      return void res.end(`<html><body>${injected} emulated upstream failure</body></html>`);
-    }
+      res.end(`<html><body>${status} emulated upstream failure</body></html>`);
+    };
+    if (injected && !injected.lostResponse) return fail(injected.status);
 
     if (!document) {
       record({ ...meta, status: 400, outcome: 'invalid', errors: [parseError ?? 'no query'] });
@@ -256,6 +264,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
       variableValues: variables,
       operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
     });
+    if (injected?.lostResponse) return fail(injected.status);
     if (result.errors?.length) {
       const errors = result.errors.map(formatExecutionError);
       const userErrors = errors.every((e) => e.extensions.userError);
@@ -283,7 +292,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   function getAsset(req: IncomingMessage, res: ServerResponse, rest: string): void {
     const id = rest.split('/')[0] ?? '';
     const upload = store.uploads.get(id);
-    if (opts.accessToken && !authorized(req)) return sendJson(res, 401, { error: 'Authentication required' });
+    if (accessToken && !authorized(req)) return sendJson(res, 401, { error: 'Authentication required' });
     if (!upload?.data) return sendJson(res, 404, { error: 'No such asset' });
     res.statusCode = 200;
     res.setHeader('Content-Type', upload.contentType);
@@ -368,6 +377,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     setRateLimit: (c) => faults.setRateLimit(c),
     clearFaults: () => faults.clear(),
     setWebhookUrl: (u) => void (webhookUrl = u),
+    setAccessToken: (t) => void (accessToken = t),
     sendWebhook: (payload, o = {}) => webhooks.send(target(o.url), payload, { deliveryId: o.deliveryId }),
     redeliver: (deliveryId, o = {}) => webhooks.redeliver(target(o.url), deliveryId, { sameBody: o.sameBody }),
     async startSession(input) {
