@@ -329,6 +329,11 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
         }
         case 'stop':
           return sendJson(res, 200, await emulator.stopSession(String(input.sessionId)));
+        case 'mention':
+          return sendJson(res, 200, await emulator.mention(String(input.issueId), String(input.body ?? ''), { parentId: input.parentId as string | undefined }));
+        case 'user-message-delivery':
+          emulator.setUserMessageDelivery(input as Partial<UserMessageDelivery>);
+          return sendJson(res, 200, { ok: true });
         case 'comment':
           return sendJson(res, 200, { delivery: await emulator.comment(String(input.issueId), String(input.body ?? '')) });
         case 'delete-session':
