@@ -3,7 +3,7 @@
 // activity with the same input, as Temporal does.
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
+import { classifyLinearError, createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
 import { messageParts } from '../../../src/domain/message-parts';
 import { ErrorTypes } from '../../../src/activities/errors';
 import { requestLog, sleep, startRig, TOKEN, type Rig } from './helpers';
@@ -161,4 +161,22 @@ test('errors and logs never carry the access token', async () => {
   const acts = createLinearActivities({ linear: rig.linear });
   const err = (await acts.linearAcknowledge({ agentSessionId: rig.sessionId, activityId: randomUUID(), body: 'x' }).catch((e: unknown) => e)) as Error;
   expect(JSON.stringify({ message: err.message, stack: err.stack, details: (err as ApplicationFailure).details })).not.toContain(TOKEN);
+});
+
+describe('classifying Linear failures', () => {
+  // Shaped as @linear/sdk's LinearError carries them: status and the raw GraphQL errors.
+  const sdkError = (status: number, extensions: Record<string, unknown>, message = 'refused') =>
+    Object.assign(new Error(message), { status, raw: { response: { status, errors: [{ message, extensions }] } } });
+
+  test('an authentication error is `auth` whether Linear answers HTTP 401 or HTTP 400 with userError', () => {
+    expect(classifyLinearError(sdkError(401, { code: 'AUTHENTICATION_ERROR', type: 'authentication error', userError: true })).kind).toBe('auth');
+    expect(classifyLinearError(sdkError(400, { code: 'AUTHENTICATION_ERROR', type: 'authentication error', userError: true })).kind).toBe('auth');
+    expect(classifyLinearError(sdkError(400, { type: 'authentication error', userError: true })).kind).toBe('auth');
+  });
+
+  test('an input error stays a permanent user error; 403 and 5xx stay retryable', () => {
+    expect(classifyLinearError(sdkError(400, { code: 'INPUT_ERROR', type: 'invalid input', userError: true })).kind).toBe('user');
+    expect(classifyLinearError(sdkError(403, { code: 'FORBIDDEN', type: 'forbidden', userError: true })).kind).toBe('transient');
+    expect(classifyLinearError(sdkError(503, {})).kind).toBe('transient');
+  });
 });
