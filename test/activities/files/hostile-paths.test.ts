@@ -183,7 +183,7 @@ describe('/file get <dir>', () => {
     }
     expect(reply).toMatch(/^\[many\.zip\]\(.*\) \(.*, 5000 files zipped\)$/);
     expect(zipEntryCount(uploads[0]!.data)).toBe(5000);
-  });
+  }, 180_000);
 
   test('/file get . leaves out git-ignored files such as .env unless asked', async () => {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: wt, env: { PATH: process.env.PATH, HOME: root, GIT_CONFIG_NOSYSTEM: '1' } });
