@@ -30,12 +30,11 @@ function binDir(): string {
   } catch {
     // no pg_config on PATH: the fixed path above is the other place to look
   }
-  for (const dir of candidates) {
-    if (dir && ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(dir, b)))) return dir;
+  const dirs = [...new Set(candidates.filter((d): d is string => !!d))];
+  for (const dir of dirs) {
+    if (['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(dir, b)))) return dir;
   }
-  throw new Error(
-    `PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in ${candidates.filter(Boolean).join(', ')}: ${INSTALL_HINT}`,
-  );
+  throw new Error(`PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in ${dirs.join(', ')}: ${INSTALL_HINT}`);
 }
 
 function freePort(): Promise<number> {
