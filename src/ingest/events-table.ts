@@ -38,6 +38,10 @@ export class EventsTable {
   /** Claims up to `limit` rows due now, at most the oldest unfinished one per issue. */
   async claim(limit: number, ingesterId: string): Promise<EventRow[]> {
     const client = await this.pool.connect();
+    // A connection cut between two statements (a server restart) is emitted as an 'error' event
+    // that would crash the process without a listener; the next statement fails with it anyway.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     let rows: Array<Record<string, unknown>>;
     try {
       await client.query('BEGIN');
@@ -66,9 +70,11 @@ export class EventsTable {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release(err instanceof Error ? err : undefined);
+      client.removeListener('error', ignore);
       throw err;
     }
     client.release();
+    client.removeListener('error', ignore);
     const parsed = rows.map((r) => ({ row: eventRowSchema.parse(r), rank: Number(r.priority_rank) }));
     const byTime = (a: EventRow, b: EventRow) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     parsed.sort((a, b) =>

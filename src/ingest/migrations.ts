@@ -145,6 +145,10 @@ export interface MigrateResult {
 /** Applies every migration not yet recorded in kai_migrations, each in its own transaction. */
 export async function migrate(pool: Pool, migrations: Migration[] = MIGRATIONS): Promise<MigrateResult> {
   const client = await pool.connect();
+  // A connection cut between two statements is emitted as an 'error' event that would crash the
+  // process without a listener; the next statement fails with it anyway.
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
   const applied: MigrateResult['applied'] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
@@ -177,5 +181,6 @@ export async function migrate(pool: Pool, migrations: Migration[] = MIGRATIONS):
     }
   } finally {
     client.release();
+    client.removeListener('error', ignore);
   }
 }

@@ -1,11 +1,9 @@
-// A throwaway database per test file on the local PostgreSQL (127.0.0.1:5432, trust auth).
-// Test files hold a shared advisory lock while they run; the restart test takes it exclusively,
-// so a Postgres restart never hits another test file mid-way.
+// A throwaway database per test file on the local PostgreSQL (127.0.0.1:5432, trust auth), or on
+// another server given by its admin URL (a private instance: see private-pg.ts).
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 
 export const PG_ADMIN_URL = process.env.KAI_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const RESTART_LOCK = 0x6b616952;
 
 export interface TestDatabase {
   name: string;
@@ -15,14 +13,22 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(opts: { exclusive?: boolean } = {}): Promise<TestDatabase> {
+async function asAdmin(adminUrl: string, sql: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+export async function createTestDatabase(opts: { adminUrl?: string } = {}): Promise<TestDatabase> {
+  const adminUrl = opts.adminUrl ?? PG_ADMIN_URL;
   const name = `kai_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const lock = new Client({ connectionString: PG_ADMIN_URL });
-  lock.on('error', () => undefined);
-  await lock.connect();
-  await lock.query(opts.exclusive ? 'SELECT pg_advisory_lock($1)' : 'SELECT pg_advisory_lock_shared($1)', [RESTART_LOCK]);
-  await lock.query(`CREATE DATABASE ${name}`);
-  const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  await asAdmin(adminUrl, `CREATE DATABASE ${name}`);
+  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   const pools: Pool[] = [];
   const newPool = (max = 10) => {
     const p = new Pool({ connectionString: url, max, connectionTimeoutMillis: 3000 });
@@ -38,12 +44,7 @@ export async function createTestDatabase(opts: { exclusive?: boolean } = {}): Pr
     newPool,
     async drop() {
       await Promise.allSettled(pools.map((p) => p.end()));
-      const admin = new Client({ connectionString: PG_ADMIN_URL });
-      admin.on('error', () => undefined);
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-      await lock.end().catch(() => undefined);
+      await asAdmin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

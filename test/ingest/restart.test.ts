@@ -1,30 +1,31 @@
 // A Postgres restart in the middle of ingesting loses nothing and processes nothing twice; the
-// ingesters reconnect and LISTEN again. Holds the restart lock exclusively (see pg.ts).
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+// ingesters reconnect and LISTEN again. The server restarted is a private instance of this file
+// (private-pg.ts), never the shared cluster the other test files use.
 import { migrate, startIngester, type Ingester } from '../../src/ingest';
 import { RecordingSink, agentSessionCreated, silentLogger } from '../webhook/helpers';
 import { waitFor } from '../harness/temporal';
 import { createTestDatabase, type TestDatabase } from './pg';
+import { startPrivatePostgres, type PrivatePostgres } from './private-pg';
 
 jest.setTimeout(180_000);
 
+let server: PrivatePostgres | undefined;
 let db: TestDatabase;
 const ingesters: Ingester[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase({ exclusive: true });
+  server = await startPrivatePostgres();
+  db = await createTestDatabase({ adminUrl: server.url });
   await migrate(db.pool);
 });
 afterAll(async () => {
-  await Promise.all(ingesters.map((i) => i.stop()));
-  await db.drop();
+  try {
+    await Promise.all(ingesters.map((i) => i.stop()));
+    await db?.drop(); // unset when the instance did not start
+  } finally {
+    server?.stop();
+  }
 });
-
-function restartPostgres(): void {
-  const version = readdirSync('/etc/postgresql')[0]!;
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'ignore', timeout: 60_000 });
-}
 
 async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
@@ -51,7 +52,7 @@ test('a Postgres restart mid-ingest loses no row and signals none twice', async 
   for (let i = 0; i < 2; i++)
     ingesters.push(startIngester({ pool: db.newPool(4), sessions: sink, logger: silentLogger(), pollIntervalMs: 30_000, leaseMs: 60_000, batchSize: 10 }));
   await waitFor('ingest under way', () => sink.sent.length >= 40, 30_000, 5);
-  restartPostgres();
+  server!.restart();
   const atRestart = sink.sent.length;
   expect(atRestart).toBeLessThan(400);
 
