@@ -112,7 +112,7 @@ describe('invalid values name the key, what was expected and what was found', ()
     ['[plugins.linear]\nproject_map = 3', 'plugins.linear.project_map: expected a table, found the integer 3.'],
     ['[plugins.linear]\nworktree_strategy = "per_team"', 'plugins.linear.worktree_strategy: expected one of "per_issue", "shared", found the string "per_team".'],
     ['[plugins.linear]\nsubissues_max = 2.5', 'plugins.linear.subissues_max: expected an integer, found the number 2.5.'],
-    ['[projects.web]\nworktrees_dir = ".wt"', 'projects.web.path: required, expected a string, found nothing.'],
+    ['[projects.web]\nworktrees_dir = ".wt"', 'projects.web: give the repository as either url = "<git URL>" (a remote each worker mirrors) or path = "/local/checkout", exactly one of them; found a table.'],
     ['[limits]\nconcurrent_engine_runs = -1', 'limits.concurrent_engine_runs: expected a number greater than 0, found the integer -1.'],
     ['[temporal]\naddress = 7233', 'temporal.address: expected a string, found the integer 7233.'],
     ['[engines.claude]\nargs = "--verbose"', 'engines.claude.args: expected an array, found the string "--verbose".'],

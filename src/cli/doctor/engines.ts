@@ -53,7 +53,10 @@ async function engineCheck(name: string, config: KaiConfig, env: NodeJS.ProcessE
 
 async function installedEngines({ config, env, timeoutMs: ms }: DoctorContext): Promise<CheckResult[]> {
   const required = requiredEngines(config);
-  const names = [...new Set<string>([config.default_engine, ...ENGINE_NAMES, ...required.keys(), ...Object.keys(config.engines)])];
+  // Engines nobody asked for and that are not installed say nothing: kai knows more engines than
+  // a worker needs.
+  const installed = ENGINE_NAMES.filter((n) => n !== 'script' && findExecutable(DEFAULT_BINARIES[n], env.PATH));
+  const names = [...new Set<string>([config.default_engine, ...required.keys(), ...Object.keys(config.engines), ...installed])];
   const results = await Promise.all(names.map((n) => engineCheck(n, config, env, ms, required.get(n))));
   return results.filter((r): r is CheckResult => r !== undefined);
 }
