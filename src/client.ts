@@ -58,19 +58,19 @@ export class SessionClient {
     return { workflowId, runId: handle.signaledRunId };
   }
 
-  /** Signals only if the issue already has a running workflow (comment follow-ups, issue
-   *  updates): returns false when there is none. */
+  /** Signals only if the issue's workflow is running (comment follow-ups, issue-level stops):
+   *  one SignalWorkflowExecution to the workflow id, so nothing can change between a check and
+   *  the signal. Temporal answers NotFound for a missing or closed workflow: false. */
   async sendIfRunning(event: SessionSignal): Promise<boolean> {
     const handle = this.client.workflow.getHandle(issueWorkflowId(event.issueId));
+    const signal = SIGNALS[event.type] as SignalDefinition<[SessionSignal['payload']]>;
     try {
-      const desc = await handle.describe();
-      if (desc.status.name !== 'RUNNING') return false;
+      await handle.signal(signal, event.payload);
+      return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
-    await this.send(event);
-    return true;
   }
 
   async status(issueId: string): Promise<SessionStatus> {

@@ -8,8 +8,8 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { eventRowSchema, readEventRow } from '../ingest/rows';
 import { GATEWAY_SOURCE } from '../ingest/gateway';
-import { IngressDispatcher, type SessionSink } from '../webhook/dispatch';
-import { DEFAULT_ATTACHMENT_HOSTS, routeLinearEvent } from '../webhook/route';
+import type { SessionSink } from '../ingress/dispatch';
+import { createIngress } from '../ingress/ingress';
 
 export interface SeedConsumerOptions {
   databaseUrl: string;
@@ -43,7 +43,7 @@ export async function startSeedConsumer(opts: SeedConsumerOptions): Promise<Seed
   await db.connect();
   const batchSize = opts.batchSize ?? 10;
   const pollIntervalMs = opts.pollIntervalMs ?? 5000;
-  const dispatcher = new IngressDispatcher({ sessions: opts.sessions, logger: opts.logger, commentDebounceMs: 500, appUserId: opts.appUserId });
+  const ingress = createIngress({ sessions: opts.sessions, logger: opts.logger, appUserId: opts.appUserId });
   const counts = { claimed: 0, done: 0, failed: 0, polls: 0 };
   let stopped = false;
   let wakeSleep: (() => void) | undefined;
@@ -73,14 +73,7 @@ export async function startSeedConsumer(opts: SeedConsumerOptions): Promise<Seed
         try {
           const reading = readEventRow(row);
           if (!reading.ok) throw new Error(reading.error);
-          const decision = routeLinearEvent(reading.event, {
-            deliveryId: row.external_id ?? `event:${row.id}`,
-            receivedAt: row.created_at.toISOString(),
-            appUserId: dispatcher.appUserId,
-            commentFollowupsEnabled: true,
-            attachmentHosts: DEFAULT_ATTACHMENT_HOSTS,
-          });
-          await dispatcher.dispatch(decision);
+          await ingress.handle(reading.event, { source: 'ingest', receivedAt: row.created_at });
           await db.query(`UPDATE events SET status = 'done', processed_at = now() WHERE id = $1`, [row.id]);
           counts.done++;
         } catch (err) {

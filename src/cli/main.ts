@@ -17,7 +17,7 @@ import { startLocalStack } from '../app/stack';
 import { runBench } from '../bench';
 import { startGitHubEmulator } from '../emulator/github';
 import { startLinearEmulator } from '../emulator/linear';
-import { migrate, startGatewayServer, startIngester, ingesterDepsFromConfig } from '../ingest';
+import { gatewayDepsFromConfig, migrate, startGatewayServer, startIngester, ingesterDepsFromConfig } from '../ingest';
 import { resolveSigningSecret, startWebhookServer, webhookDepsFromConfig } from '../webhook';
 import { runDemo } from './demo';
 import { runDoctor } from './doctor';
@@ -165,10 +165,7 @@ export function buildProgram(): Command {
       const logger = setupProcess(config, 'gateway');
       const pool = new Pool({ connectionString: databaseUrl(config), max: 10 });
       onShutdown(() => pool.end());
-      const server = await startGatewayServer(
-        { pool, secret: resolveSigningSecret(config.transports.linear.webhook_signing_secret), logger, bodyLimitBytes: config.limits.webhook_body_limit_bytes, path: config.transports.linear.webhook_path },
-        listenOptions(config, opts),
-      );
+      const server = await startGatewayServer(gatewayDepsFromConfig(config, pool, { logger }), listenOptions(config, opts));
       onShutdown(() => server.close());
       process.stdout.write(`kai gateway listening on ${server.url}${config.transports.linear.webhook_path}\n`);
       await waitForShutdown();

@@ -187,7 +187,9 @@ export const configSchema = z.strictObject({
   metrics: z
     .strictObject({
       port: z.number().int().min(0).max(65535).optional(),
-      host: z.string().default('0.0.0.0'),
+      /** Loopback unless configured: /metrics and /readyz (here and on the webhook and gateway
+       *  servers) answer other hosts only when this is a non-loopback address. */
+      host: z.string().default('127.0.0.1'),
     })
     .prefault({}),
 });

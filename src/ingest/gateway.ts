@@ -1,20 +1,28 @@
-// `kai gateway`: kai-gateway compatible ingress. The same verification as the webhook server,
-// then one INSERT into the events table (deduplicated by Linear-Delivery), then 200; 503 when
-// the database does not take it, so Linear retries. The request handler is a plain Node
+// `kai gateway`: kai-gateway compatible ingress, a thin adapter over src/ingress. The same
+// verification as the webhook server, then one INSERT into the events table (deduplicated by
+// Linear-Delivery and by the signed-content key, so a replay under a new delivery id is not
+// stored twice), then 200; 503 when the database does not take it, so Linear retries. What was
+// signed is stored whatever it holds: a body PostgreSQL's jsonb cannot keep (a \u0000 in a
+// string, nesting deeper than its parser allows) is stored as its exact bytes (rows.ts reads
+// both), so the gateway accepts exactly the deliveries the webhook server accepts. The request handler is a plain Node
 // `(req, res)` function, so it also deploys as a serverless function (Vercel's Node runtime
 // passes exactly that), as the seed's gateway was deployed. Counts go to src/observability's
 // metrics (source "gateway": `signaled` means stored, `duplicate` already stored).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { eventKey } from '../ingress/event-key';
+import type { KaiConfig } from '../config/schema';
+import { createIngressServer, listen, opsExposed, sendJson, sendText, type RunningServer, type ServerLimits } from '../ingress/http';
+import { linearEventType, type LinearEvent } from '../ingress/payloads';
+import { receiveDelivery } from '../ingress/receive';
+import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from '../ingress/verify';
 import { logger as defaultLogger } from '../log';
 import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
 import { kaiMetrics, recordDelivery, type KaiMetrics } from '../observability/metrics';
-import { linearEventType } from '../webhook/payloads';
-import { listen, sendJson, sendText, type RunningServer } from '../webhook/http';
-import { receiveDelivery } from '../webhook/receive';
-import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier } from '../webhook/verify';
+import { opsOnly } from '../webhook/app';
+import { rawPayload, storableAsJsonb } from './rows';
 
 export const GATEWAY_SOURCE = 'linear';
 
@@ -27,15 +35,39 @@ export interface GatewayDeps {
   insertTimeoutMs?: number;
   /** Where deliveries are counted and /metrics reads from: the process-wide metrics by default. */
   metrics?: KaiMetrics;
+  /** Serve /metrics and /readyz to any peer; by default only to loopback ([metrics] host). */
+  exposeOps?: boolean;
+  /** Header/request timeouts and the connection cap. */
+  limits?: ServerLimits;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+// Any unique key (Linear-Delivery, or the signed-content key) makes it a duplicate.
 const INSERT_SQL = `
-  INSERT INTO events (source, event_type, external_id, payload)
-  VALUES ($1, $2, $3, $4::jsonb)
-  ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+  INSERT INTO events (source, event_type, external_id, payload, event_key, issue_id)
+  VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+  ON CONFLICT DO NOTHING
   RETURNING id`;
+
+/** PostgreSQL errors that say the JSON cannot be a jsonb value (not that the database is down). */
+const UNSTORABLE_JSON = new Set(['22P05', '22P02', '54001', '2202E']);
+
+/** The issue an event is about, for the row's per-issue ordering (also for raw-stored bodies). */
+function eventIssueId(event: LinearEvent): string | null {
+  switch (event.type) {
+    case 'AgentSessionEvent':
+      return event.body.agentSession.issue?.id ?? event.body.agentSession.issueId ?? null;
+    case 'Comment':
+      return event.body.data.issueId ?? event.body.data.issue?.id ?? null;
+    case 'Issue':
+      return event.body.data.id;
+    case 'AppUserNotification':
+      return event.body.notification.issueId ?? event.body.notification.issue?.id ?? null;
+    default:
+      return null;
+  }
+}
 
 /** The gateway's request handler: POST a Linear webhook to it (any path). */
 export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
@@ -56,11 +88,27 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
     });
     if (!received) return;
     const type = linearEventType(received.event);
-    try {
-      const result = await Promise.race([
-        deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, JSON.stringify(received.body)]),
+    const key = eventKey(received.event);
+    const issueId = eventIssueId(received.event);
+    const text = received.raw.toString('utf8');
+    const insert = (payload: string) =>
+      Promise.race([
+        deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, payload, key, issueId]),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
       ]);
+    try {
+      let result;
+      if (!storableAsJsonb(text)) {
+        result = await insert(rawPayload(received.raw));
+      } else {
+        try {
+          result = await insert(text);
+        } catch (err) {
+          if (!UNSTORABLE_JSON.has((err as { code?: string }).code ?? '')) throw err;
+          log.warn({ deliveryId: received.deliveryId, error: (err as Error).message }, 'jsonb cannot hold this body; storing the signed bytes');
+          result = await insert(rawPayload(received.raw));
+        }
+      }
       const inserted = (result.rowCount ?? 0) > 0;
       recordDelivery('gateway', type, inserted ? 'signaled' : 'duplicate', metrics);
       log.info({ deliveryId: received.deliveryId, event: type, inserted }, inserted ? 'Stored a delivery' : 'Delivery already stored');
@@ -85,6 +133,7 @@ export function createGatewayApp(deps: GatewayDeps & { path?: string }): Express
   app.get('/healthz', healthzHandler);
   app.get(
     '/readyz',
+    opsOnly(deps.exposeOps ?? false),
     readyzHandler(async () => {
       let database = 'ok';
       try {
@@ -98,7 +147,7 @@ export function createGatewayApp(deps: GatewayDeps & { path?: string }): Express
       return { ready: database === 'ok' && !!deps.secret, database, secret: deps.secret ? 'configured' : 'missing' };
     }),
   );
-  app.get('/metrics', metricsHandler(metrics.registry));
+  app.get('/metrics', opsOnly(deps.exposeOps ?? false), metricsHandler(metrics.registry));
   mountGateway(app, deps.path ?? '/webhooks/linear', handler);
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
@@ -112,8 +161,18 @@ export function mountGateway(app: Express, path: string, handler: NodeHandler): 
 }
 
 export async function startGatewayServer(deps: GatewayDeps & { path?: string }, opts: { host: string; port: number }): Promise<RunningServer> {
-  const server = createServer(createGatewayApp(deps));
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 10_000;
-  return listen(server, opts.host, opts.port);
+  return listen(createIngressServer(createGatewayApp(deps), deps.limits), opts.host, opts.port);
+}
+
+/** Gateway deps from kai's config (the CLI adds the pool and overrides). */
+export function gatewayDepsFromConfig(config: KaiConfig, pool: Pool, extra: Partial<GatewayDeps> & { path?: string } = {}): GatewayDeps & { path?: string } {
+  const t = config.transports.linear;
+  return {
+    pool,
+    secret: resolveSigningSecret(t.webhook_signing_secret),
+    bodyLimitBytes: config.limits.webhook_body_limit_bytes,
+    path: t.webhook_path,
+    exposeOps: opsExposed(config.metrics.host),
+    ...extra,
+  };
 }

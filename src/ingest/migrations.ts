@@ -121,6 +121,18 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'signed-content dedupe key; per-issue order of unfinished rows',
+    async up(c) {
+      await c.query(`
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS event_key TEXT;
+        CREATE UNIQUE INDEX IF NOT EXISTS idx_events_event_key ON events (source, event_key) WHERE event_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_events_issue_unfinished ON events (source, issue_id, created_at, id)
+          WHERE status IN ('pending', 'processing');
+      `);
+    },
+  },
 ];
 
 const LOCK_KEY = 0x6b6169; // 'kai'

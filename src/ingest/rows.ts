@@ -1,9 +1,9 @@
 // Reads an events row as a Linear event. kai's gateway stores the verified Linear body as it
-// came; the original kai-gateway stored it wrapped or normalized (`{payload: …}`, `{data: …}`,
+// came (as jsonb, or as its exact signed bytes when jsonb cannot hold it: see rawPayload); the original kai-gateway stored it wrapped or normalized (`{payload: …}`, `{data: …}`,
 // event_type "agentsessionevent.created", snake_case keys). Both are accepted; a row that is
 // neither says why in its error.
 import { z } from 'zod';
-import { parseLinearPayload, type LinearEvent } from '../webhook/payloads';
+import { parseLinearPayload, type LinearEvent } from '../ingress/payloads';
 
 export const eventRowSchema = z.object({
   id: z.string(),
@@ -28,6 +28,38 @@ const LINEAR_TYPES = new Set([
 ]);
 
 type Obj = Record<string, unknown>;
+
+/** The key of a payload that holds the signed body's bytes (base64) instead of its JSON. */
+export const RAW_BODY_KEY = 'kaiSignedBody';
+/** Deeper than this, PostgreSQL's JSON parser may run out of stack: store the bytes instead. */
+const JSONB_MAX_DEPTH = 500;
+
+/** Whether jsonb can hold this JSON text as it is: no NUL character in a string (jsonb
+ *  strings are text, which cannot hold one) and nesting PostgreSQL parses. One pass. */
+export function storableAsJsonb(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) {
+        // \u0000 (any case) is a NUL once parsed.
+        if (text.charCodeAt(i + 1) === 0x75 && text.startsWith('0000', i + 2)) return false;
+        i++;
+      } else if (c === 0x22) inString = false;
+      else if (c === 0) return false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > JSONB_MAX_DEPTH) return false;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
+}
+
+/** A jsonb payload that keeps the signed bytes exactly. */
+export function rawPayload(raw: Buffer): string {
+  return JSON.stringify({ [RAW_BODY_KEY]: raw.toString('base64') });
+}
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function decode(v: unknown): unknown {
@@ -88,7 +120,7 @@ function legacyKind(eventType: string, flat: Obj): { type: string; action?: stri
 }
 
 /** Builds Linear's AgentSessionEvent shape from the original gateway's normalized fields. */
-function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt: Date): Obj | undefined {
+function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt: Date, rowKey: string): Obj | undefined {
   const session = isObj(flat.agentSession) ? flat.agentSession : undefined;
   const sessionId = (session?.id as string | undefined) ?? (flat.agentSessionId as string | undefined);
   if (!sessionId || !action) return undefined;
@@ -99,7 +131,8 @@ function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt
   if (isObj(activity)) {
     let content = decode(activity.content);
     if (!isObj(content)) content = typeof activity.body === 'string' ? { type: 'prompt', body: activity.body } : {};
-    activity = { id: (activity.id as string | undefined) ?? `${sessionId}:activity`, ...activity, content };
+    // An activity without its id gets one per row, so two messages never share a dedupe key.
+    activity = { id: (activity.id as string | undefined) ?? `legacy:${rowKey}`, ...activity, content };
   }
   return {
     type: 'AgentSessionEvent',
@@ -112,14 +145,21 @@ function legacyAgentSessionBody(flat: Obj, action: string | undefined, createdAt
   };
 }
 
-export function readEventRow(row: Pick<EventRow, 'event_type' | 'payload' | 'created_at'>): RowReading {
-  const payload = decode(row.payload);
+export function readEventRow(row: Pick<EventRow, 'event_type' | 'payload' | 'created_at'> & Partial<Pick<EventRow, 'id' | 'external_id'>>): RowReading {
+  let payload = decode(row.payload);
+  if (isObj(payload) && typeof payload[RAW_BODY_KEY] === 'string') {
+    try {
+      payload = JSON.parse(Buffer.from(payload[RAW_BODY_KEY], 'base64').toString('utf8'));
+    } catch {
+      return { ok: false, error: `the stored signed body (${RAW_BODY_KEY}) is not JSON` };
+    }
+  }
   const raw = findLinearBody(payload);
   let body: Obj | undefined = raw;
   if (!body) {
     const flat = camelize(flatten(payload)) as Obj;
     const kind = legacyKind(row.event_type, flat);
-    if (kind.type === 'AgentSessionEvent') body = legacyAgentSessionBody(flat, kind.action, row.created_at);
+    if (kind.type === 'AgentSessionEvent') body = legacyAgentSessionBody(flat, kind.action, row.created_at, row.external_id ?? row.id ?? row.created_at.toISOString());
     else if (LINEAR_TYPES.has(kind.type) && kind.action)
       body = { ...flat, type: kind.type, action: kind.action, webhookTimestamp: row.created_at.getTime() };
     if (!body)

@@ -51,6 +51,7 @@ export function readyzHandler(ready: ReadinessCheck): RequestHandler {
 }
 
 export interface OpsServerOptions {
+  /** Default 127.0.0.1. */
   host?: string;
   /** 0 picks a free port. */
   port: number;
@@ -70,7 +71,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   app.get('/metrics', metricsHandler(opts.registry));
   app.get('/healthz', healthzHandler);
   app.get('/readyz', readyzHandler(opts.ready ?? (() => true)));
-  const host = opts.host ?? '0.0.0.0';
+  // Loopback unless configured otherwise: metrics and readiness are for this host's scraper.
+  const host = opts.host ?? '127.0.0.1';
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(opts.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);

@@ -1,23 +1,22 @@
-// The direct webhook server (`kai webhook`): verified Linear deliveries become workflow
-// signals, and Linear hears 200 only once Temporal has accepted the signal (503 otherwise, so
-// Linear retries). Redeliveries carry the same Linear-Delivery: the dispatcher drops those it
-// already handed over, the workflow drops the rest. Counts go to src/observability's metrics.
-import { createServer } from 'node:http';
-import express, { type Express } from 'express';
+// The direct webhook server (`kai webhook`): a thin adapter from HTTP to ingress. Verified
+// Linear deliveries become workflow signals, and Linear hears 200 only once Temporal has
+// accepted the signal (503 otherwise, so Linear retries). Redeliveries and replays carry the
+// same signed content, so they get the same dedupe key (src/ingress/event-key.ts).
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KaiConfig } from '../config/schema';
+import { createIngress, ingressOptionsFromConfig, type Ingress, type IngressOptions } from '../ingress/ingress';
+import { createIngressServer, isLoopback, listen, opsExposed, sendJson, sendText, type RunningServer, type ServerLimits } from '../ingress/http';
+import { deliveryOutcome, withTimeout, type IngressDispatcher, type SessionSink } from '../ingress/dispatch';
+import { linearEventType } from '../ingress/payloads';
+import { receiveDelivery } from '../ingress/receive';
+import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from '../ingress/verify';
 import { logger as defaultLogger } from '../log';
 import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
-import { kaiMetrics, recordDelivery, type KaiMetrics } from '../observability/metrics';
-import { IngressDispatcher, deliveryOutcome, type SessionSink } from './dispatch';
-import { listen, sendJson, sendText, type RunningServer } from './http';
-import { linearEventType } from './payloads';
-import { receiveDelivery } from './receive';
-import { routeLinearEvent, DEFAULT_ATTACHMENT_HOSTS } from './route';
-import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from './verify';
+import { recordDelivery, type KaiMetrics } from '../observability/metrics';
 
-export interface WebhookDeps {
+export interface WebhookDeps extends Partial<Omit<IngressOptions, 'sessions' | 'logger'>> {
   /** Signing secret; undefined leaves the server up but refusing (503) and not ready. */
   secret: string | undefined;
   sessions: SessionSink;
@@ -25,44 +24,39 @@ export interface WebhookDeps {
   /** POST path, default /webhooks/linear. */
   path?: string;
   bodyLimitBytes?: number;
-  commentFollowupsEnabled?: boolean;
-  commentDebounceSeconds?: number;
-  /** kai's Linear app user id (viewer id), when known. */
-  appUserId?: string;
-  attachmentHosts?: readonly string[];
-  /** Longest wait for Temporal before answering 503 (default 4 s; Linear allows 5 s). */
-  signalTimeoutMs?: number;
   /** Probe for /readyz; by default GetSystemInfo on the SessionClient's connection (2 s deadline). */
   checkTemporal?: () => Promise<unknown>;
-  /** A dispatcher to share with an ingester in the same process. */
-  dispatcher?: IngressDispatcher;
-  /** Where deliveries are counted and /metrics reads from: the process-wide metrics by default. */
-  metrics?: KaiMetrics;
+  /** An Ingress to share with an ingester in the same process. */
+  ingress?: Ingress;
+  /** Serve /metrics and /readyz to any peer; by default only to loopback ([metrics] host). */
+  exposeOps?: boolean;
+  /** Header/request timeouts and the connection cap. */
+  limits?: ServerLimits;
 }
 
 export interface WebhookApp {
   app: Express;
+  ingress: Ingress;
   dispatcher: IngressDispatcher;
   metrics: KaiMetrics;
   registry: Registry;
 }
 
+/** /metrics and /readyz answer loopback peers only, unless exposed by configuration. */
+export function opsOnly(exposed: boolean): RequestHandler {
+  return (req, res, next) => {
+    if (exposed || isLoopback(req.socket.remoteAddress)) return next();
+    res.status(404).type('text/plain').send('Not found');
+  };
+}
+
 export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   const log = (deps.logger ?? defaultLogger).child({ component: 'webhook' });
   const path = deps.path ?? '/webhooks/linear';
-  const metrics = deps.metrics ?? kaiMetrics();
+  const ingress = deps.ingress ?? createIngress({ ...deps, sessions: deps.sessions, logger: log });
+  const metrics = ingress.metrics;
+  const dispatcher = ingress.dispatcher;
   const verifier = deps.secret ? new DeliveryVerifier(deps.secret) : undefined;
-  const dispatcher =
-    deps.dispatcher ??
-    new IngressDispatcher({
-      sessions: deps.sessions,
-      logger: log,
-      commentDebounceMs: (deps.commentDebounceSeconds ?? 0.5) * 1000,
-      signalTimeoutMs: deps.signalTimeoutMs,
-      appUserId: deps.appUserId,
-      metrics,
-    });
-
   const checkTemporal = deps.checkTemporal ?? defaultTemporalCheck(deps.sessions);
 
   const app = express();
@@ -72,10 +66,11 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
 
   app.get(
     '/readyz',
+    opsOnly(deps.exposeOps ?? false),
     readyzHandler(async () => {
       let temporal: string = 'ok';
       try {
-        if (checkTemporal) await withDeadline(checkTemporal(), 2500);
+        if (checkTemporal) await withTimeout(checkTemporal(), 2500, 'Temporal check', () => new Error('no answer within 2500 ms'));
       } catch (err) {
         temporal = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
       }
@@ -84,13 +79,14 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
         temporal,
         secret: verifier ? 'configured' : 'missing',
         linearAuthorization: dispatcher.revoked ? 'revoked' : 'ok',
+        appUser: ingress.appUserId ? 'known' : 'unknown (comment follow-ups ignored)',
         notices: dispatcher.notices(),
         events: Object.fromEntries(dispatcher.counts),
       };
     }),
   );
 
-  app.get('/metrics', metricsHandler(metrics.registry));
+  app.get('/metrics', opsOnly(deps.exposeOps ?? false), metricsHandler(metrics.registry));
 
   app.all(path, async (req, res) => {
     const received = await receiveDelivery(req, res, {
@@ -102,25 +98,14 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     });
     if (!received) return;
     const type = linearEventType(received.event);
-    const decision = routeLinearEvent(received.event, {
-      deliveryId: received.deliveryId,
-      receivedAt: received.receivedAt.toISOString(),
-      appUserId: dispatcher.appUserId,
-      commentFollowupsEnabled: deps.commentFollowupsEnabled ?? true,
-      attachmentHosts: deps.attachmentHosts ?? DEFAULT_ATTACHMENT_HOSTS,
-    });
     try {
-      const result = await dispatcher.dispatch(decision, {
-        source: 'webhook',
-        deliveryId: received.deliveryId,
-        receivedAt: received.receivedAt.getTime(),
-      });
+      const { result } = await ingress.handle(received.event, { source: 'webhook', receivedAt: received.receivedAt });
       recordDelivery('webhook', type, deliveryOutcome(result), metrics);
       sendJson(res, 200, { ok: true, deliveryId: received.deliveryId, outcome: result.outcome, detail: result.detail });
     } catch (err) {
       recordDelivery('webhook', type, 'failed', metrics);
       log.error(
-        { deliveryId: received.deliveryId, event: decision.label, error: err instanceof Error ? err.message : String(err) },
+        { deliveryId: received.deliveryId, event: type, error: err instanceof Error ? err.message : String(err) },
         'Temporal did not accept the signal: answering 503 so Linear retries',
       );
       sendText(req, res, 503, 'Temporal is unavailable; retry later');
@@ -131,48 +116,44 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     res.status(404).type('text/plain').send('Not found');
   });
 
-  return { app, dispatcher, metrics, registry: metrics.registry };
+  return { app, ingress, dispatcher, metrics, registry: metrics.registry };
 }
 
 export interface StartedWebhookServer extends RunningServer {
+  ingress: Ingress;
   dispatcher: IngressDispatcher;
 }
 
-/** Listens on host:port (port 0 picks a free one) and returns the URL and a close(). */
+/** Listens on host:port (port 0 picks a free one) once kai's app user id is known. */
 export async function startWebhookServer(deps: WebhookDeps, opts: { host: string; port: number }): Promise<StartedWebhookServer> {
-  const { app, dispatcher } = createWebhookApp(deps);
-  const server = createServer(app);
-  // Linear waits 5 s; a slow client must not hold a socket for long.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 10_000;
-  const running = await listen(server, opts.host, opts.port);
+  const { app, ingress, dispatcher } = createWebhookApp(deps);
+  await ingress.start();
+  const running = await listen(createIngressServer(app, deps.limits), opts.host, opts.port);
   return {
     ...running,
+    ingress,
     dispatcher,
     async close() {
-      await dispatcher.flush();
       await running.close();
+      await dispatcher.flush();
     },
   };
 }
 
 /** Webhook deps from kai's config (the CLI adds the SessionClient and overrides). */
-export function webhookDepsFromConfig(
-  config: KaiConfig,
-  sessions: SessionSink,
-  extra: Partial<WebhookDeps> = {},
-): WebhookDeps {
+export function webhookDepsFromConfig(config: KaiConfig, sessions: SessionSink, extra: Partial<WebhookDeps> = {}): WebhookDeps {
   const t = config.transports.linear;
-  const p = config.plugins.linear;
+  const identity = ingressOptionsFromConfig(config, extra.logger ?? defaultLogger);
   return {
     secret: resolveSigningSecret(t.webhook_signing_secret),
     sessions,
     path: t.webhook_path,
     bodyLimitBytes: config.limits.webhook_body_limit_bytes,
-    commentFollowupsEnabled: p.comment_followups_enabled,
-    commentDebounceSeconds: p.comment_followups_debounce_seconds,
-    attachmentHosts: t.attachment_allowed_hosts,
+    exposeOps: opsExposed(config.metrics.host),
+    ...identity,
     ...extra,
+    // An explicit `appUserId: undefined` (a caller that knows none) keeps the configured lookup.
+    appUserId: extra.appUserId ?? identity.appUserId,
   };
 }
 
@@ -185,14 +166,4 @@ function defaultTemporalCheck(sessions: SessionSink): (() => Promise<unknown>) |
   const connection = (sessions as { client?: { connection?: TemporalConnectionLike } }).client?.connection;
   if (!connection?.workflowService) return undefined;
   return () => connection.withDeadline(Date.now() + 2000, () => connection.workflowService.getSystemInfo({}));
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
 }

@@ -22,6 +22,12 @@ export interface PromptSignal {
   promptContext?: string;
   /** What the webhook already knows of the issue; saves a lookup and labels the session. */
   issue?: IssueRef;
+  /** The Linear comment carrying the message (`Comment.data.id`, `agentActivity.sourceCommentId`,
+   *  `agentSession.sourceCommentId` of a mention): one message, one run, whichever webhook came first. */
+  commentId?: string;
+  /** Root comment of the thread the message was written in (`Comment.data.parentId ?? id`,
+   *  `agentSession.commentId`): the session a `comment` prompt belongs to. */
+  threadId?: string;
 }
 
 export interface StopSignal {

@@ -12,7 +12,7 @@ let sink: RecordingSink;
 beforeAll(async () => {
   sink = new RecordingSink();
   server = await startWebhookServer(
-    { secret: CORPUS_SECRET, sessions: sink, logger: silentLogger(), bodyLimitBytes: CORPUS_BODY_LIMIT, commentDebounceSeconds: 0.05 },
+    { secret: CORPUS_SECRET, sessions: sink, logger: silentLogger(), bodyLimitBytes: CORPUS_BODY_LIMIT, appUserId: 'app-user-kai' },
     { host: '127.0.0.1', port: 0 },
   );
 });

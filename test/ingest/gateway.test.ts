@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { Pool } from 'pg';
 import type { SessionClient } from '../../src/client';
 import { createGatewayHandler, migrate, SEED_EVENTS_DDL, startGatewayServer, startIngester, type Ingester } from '../../src/ingest';
-import { listen, type RunningServer } from '../../src/webhook/http';
+import { listen, type RunningServer } from '../../src/ingress/http';
 import { startWebhookServer, type StartedWebhookServer } from '../../src/webhook';
 import type { KaiWorkers } from '../../src/worker';
 import { FakeActivities } from '../harness/fake-activities';
@@ -24,12 +24,12 @@ describe('migrations', () => {
 
   test('create the seed table, add kai columns, and are idempotent (also concurrently)', async () => {
     const results = await Promise.all([migrate(db.pool), migrate(db.pool), migrate(db.pool)]);
-    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 3]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 4]);
     expect((await migrate(db.pool)).applied).toEqual([]);
     const { rows } = await db.pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position`);
     expect(rows.map((r) => r.column_name)).toEqual([
       'id', 'source', 'event_type', 'external_id', 'payload', 'status', 'created_at', 'processed_at', 'error',
-      'attempts', 'claimed_at', 'claimed_by', 'next_attempt_at', 'issue_id', 'priority', 'in_current_cycle', 'outcome', 'priority_rank',
+      'attempts', 'claimed_at', 'claimed_by', 'next_attempt_at', 'issue_id', 'priority', 'in_current_cycle', 'outcome', 'priority_rank', 'event_key',
     ]);
     const idx = await db.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname`);
     expect(idx.rows.map((r) => r.indexname)).toEqual(expect.arrayContaining(['idx_events_status', 'idx_events_source', 'idx_events_external_id']));
@@ -40,7 +40,7 @@ describe('migrations', () => {
     try {
       await other.pool.query(SEED_EVENTS_DDL);
       await other.pool.query(`INSERT INTO events (source, event_type, payload) VALUES ('linear', 'agentsessionevent.created', '{"x":1}')`);
-      expect((await migrate(other.pool)).applied.map((a) => a.version)).toEqual([1, 2, 3]);
+      expect((await migrate(other.pool)).applied.map((a) => a.version)).toEqual([1, 2, 3, 4]);
       // The original gateway's INSERT still works, even with a payload the derive trigger cannot read.
       await other.pool.query(`INSERT INTO events (source, event_type, external_id, payload) VALUES ('linear', 'x', 'd1', '"just a string"')`);
       const { rows } = await other.pool.query(`SELECT status, attempts FROM events ORDER BY created_at`);

@@ -163,7 +163,8 @@ test('rows written by the original kai-gateway are understood; unreadable ones f
     ]),
   );
   const norm = sink.sent.find((s) => s.payload.agentSessionId === 's-norm')!;
-  expect(norm.payload.deliveryId).toMatch(/^event:/);
+  // No activity id in the row: a key of its own, per row.
+  expect(norm.payload.deliveryId).toMatch(/^activity:legacy:/);
   const failed = (await db.pool.query(`SELECT status, error, attempts FROM events WHERE id = $1`, [bad])).rows[0];
   expect(failed.status).toBe('failed');
   expect(failed.error).toMatch(/cannot understand this row: event_type "mystery.event"/);

@@ -9,7 +9,7 @@ import { SessionClient } from '../../src/client';
 import { migrate, startGatewayServer, startIngester, type Ingester } from '../../src/ingest';
 import { createKaiMetrics, kaiMetrics, METRIC_NAMES, type KaiMetrics } from '../../src/observability';
 import { startWebhookServer, type StartedWebhookServer } from '../../src/webhook';
-import type { RunningServer } from '../../src/webhook/http';
+import type { RunningServer } from '../../src/ingress/http';
 import type { KaiWorkers } from '../../src/worker';
 import { FakeActivities } from '../harness/fake-activities';
 import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
@@ -69,7 +69,7 @@ describe('webhook server /metrics', () => {
   beforeAll(async () => {
     metrics = createKaiMetrics();
     server = await startWebhookServer(
-      { secret: SECRET, sessions, logger: silentLogger(), metrics, commentDebounceSeconds: 0.05 },
+      { secret: SECRET, sessions, logger: silentLogger(), metrics },
       { host: '127.0.0.1', port: 0 },
     );
     url = server.url + PATH;
@@ -279,7 +279,7 @@ describe('webhook and ingester in one process share one registry', () => {
     const m = createKaiMetrics();
     const gateway = await startGatewayServer({ pool: db.pool, secret: SECRET, logger: silentLogger(), metrics: createKaiMetrics() }, { host: '127.0.0.1', port: 0 });
     const webhook = await startWebhookServer({ secret: SECRET, sessions, logger: silentLogger(), metrics: m }, { host: '127.0.0.1', port: 0 });
-    const ingester = startIngester({ pool: db.pool, sessions, logger: silentLogger(), metrics: m, dispatcher: webhook.dispatcher, pollIntervalMs: 200 });
+    const ingester = startIngester({ pool: db.pool, sessions, logger: silentLogger(), metrics: m, ingress: webhook.ingress, pollIntervalMs: 200 });
     try {
       const body = agentSessionCreated({ issueId: randomUUID(), sessionId: randomUUID() });
       const id = randomUUID();

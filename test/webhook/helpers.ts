@@ -2,7 +2,7 @@
 // posting, and a recording stand-in for SessionClient.
 import { createHmac, randomUUID } from 'node:crypto';
 import type { SessionSignal } from '../../src/client';
-import type { SessionSink } from '../../src/webhook/dispatch';
+import type { SessionSink } from '../../src/ingress/dispatch';
 
 export const SECRET = 'test-signing-secret-0123456789';
 export const APP_USER_ID = 'app-user-kai';

@@ -24,6 +24,7 @@ import {
   sign,
   silentLogger,
 } from './helpers';
+import { appUserNotification } from '../fixtures/webhooks/linear-payloads';
 
 const PATH = '/webhooks/linear';
 
@@ -35,7 +36,7 @@ describe('webhook server: refusals (nothing reaches Temporal)', () => {
   beforeAll(async () => {
     sink = new RecordingSink();
     server = await startWebhookServer(
-      { secret: SECRET, sessions: sink, logger: silentLogger(), bodyLimitBytes: 64 * 1024, commentDebounceSeconds: 0.05 },
+      { secret: SECRET, sessions: sink, logger: silentLogger(), bodyLimitBytes: 64 * 1024, appUserId: APP_USER_ID },
       { host: '127.0.0.1', port: 0 },
     );
     url = server.url + PATH;
@@ -197,7 +198,7 @@ describe('webhook server: deliveries reach the issue workflow', () => {
         secret: SECRET,
         sessions,
         logger: silentLogger(),
-        commentDebounceSeconds: 0.3,
+        appUserId: APP_USER_ID,
       },
       { host: '127.0.0.1', port: 0 },
     );
@@ -258,8 +259,8 @@ describe('webhook server: deliveries reach the issue workflow', () => {
     }
   });
 
-  test('"stop" typed as a message and an Issue update removing kai as delegate both stop', async () => {
-    for (const how of ['typed', 'undelegated', 'canceled'] as const) {
+  test('"stop" typed as a message, an Issue update removing kai as delegate, and inbox notifications all stop', async () => {
+    for (const how of ['typed', 'undelegated', 'canceled', 'unassigned-notification', 'completed-notification'] as const) {
       const issueId = randomUUID();
       const sessionId = randomUUID();
       fakes.hold();
@@ -271,7 +272,11 @@ describe('webhook server: deliveries reach the issue workflow', () => {
             ? agentSessionPrompted({ issueId, sessionId, body: 'cancel' })
             : how === 'undelegated'
               ? issueUpdated({ issueId, updatedFrom: { delegateId: APP_USER_ID }, delegateId: null })
-              : issueUpdated({ issueId, updatedFrom: { stateId: 'state-started' }, delegateId: APP_USER_ID, stateType: 'canceled' });
+              : how === 'canceled'
+                ? issueUpdated({ issueId, updatedFrom: { stateId: 'state-started' }, delegateId: APP_USER_ID, stateType: 'canceled' })
+                : how === 'unassigned-notification'
+                  ? appUserNotification({ id: issueId, identifier: 'ENG-1', title: 'Add a greeting', description: null }, 'issueUnassignedFromYou')
+                  : appUserNotification({ id: issueId, identifier: 'ENG-1', title: 'Add a greeting', description: null }, 'issueStatusChanged', { issueStatusType: 'completed' });
         expect((await deliver(url, payload)).status).toBe(200);
         await waitFor(`the cancelled engine run (${how})`, () => fakes.named('engineRun:cancelled').some((c) => c.input.issueId === issueId));
       } finally {
@@ -280,26 +285,27 @@ describe('webhook server: deliveries reach the issue workflow', () => {
     }
   });
 
-  test('comments on a running issue within the window become one follow-up; kai’s own are ignored', async () => {
+  test('each comment on a running issue is its own message with its comment and thread ids; kai’s own are ignored', async () => {
     const issueId = randomUUID();
     const sessionId = randomUUID();
     await deliver(url, agentSessionCreated({ issueId, sessionId }));
     await waitFor('the first turn', () => fakes.finals().some((f) => f.agentSessionId === sessionId));
     const before = fakes.named('engineResolve').length;
+    const rootId = randomUUID();
     const results = await Promise.all([
-      deliver(url, commentCreated({ issueId, body: 'Also greet in French' })),
-      deliver(url, commentCreated({ issueId, body: 'and in German' })),
+      deliver(url, commentCreated({ issueId, commentId: rootId, body: 'Also greet in French' })),
+      deliver(url, commentCreated({ issueId, parentId: rootId, body: 'and in German' })),
       deliver(url, commentCreated({ issueId, body: 'I am kai', userId: APP_USER_ID })),
     ]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
-    await waitFor('the follow-up turn', () => fakes.named('engineResolve').length === before + 1);
-    const followUp = fakes.named('engineResolve').at(-1)!;
-    expect(followUp.input.body).toBe('Also greet in French\n\nand in German');
-    expect(followUp.input.followUp).toBe(true);
-    // It answers in the issue's agent session.
-    await waitFor('the follow-up response', () => fakes.finals().filter((f) => f.agentSessionId === sessionId).length === 2);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(fakes.named('engineResolve').length).toBe(before + 1);
+    expect(results.map((r) => JSON.parse(r.body).outcome)).toEqual(['signalled', 'signalled', 'ignored']);
+    await waitFor('both follow-up turns', () => fakes.named('engineResolve').length === before + 2);
+    const bodies = fakes.named('engineResolve').slice(before).map((c) => c.input.body);
+    expect(bodies.sort()).toEqual(['Also greet in French', 'and in German']);
+    expect(fakes.named('engineResolve').slice(before).every((c) => c.input.followUp === true)).toBe(true);
+    // They answer in the issue's agent session.
+    await waitFor('the follow-up responses', () => fakes.finals().filter((f) => f.agentSessionId === sessionId).length === 3);
+    expect(fakes.named('engineResolve').length).toBe(before + 2);
   });
 
   test('a comment on an issue without a kai workflow is answered 200 and starts nothing', async () => {

@@ -12,6 +12,8 @@ export interface Received {
   deliveryId: string;
   body: Record<string, unknown>;
   event: LinearEvent;
+  /** The bytes Linear signed, exactly as received. */
+  raw: Buffer;
   receivedAt: Date;
 }
 
@@ -49,5 +51,5 @@ export async function receiveDelivery(req: IncomingMessage, res: ServerResponse,
   }
   const result = opts.verifier.verify(raw, deliveryHeaders(req));
   if (!result.ok) return refuse(result.status, result.reason, undefined, result.failure);
-  return { deliveryId: result.deliveryId, body: result.body, event: result.event, receivedAt };
+  return { deliveryId: result.deliveryId, body: result.body, event: result.event, raw: result.raw, receivedAt };
 }

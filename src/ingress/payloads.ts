@@ -30,12 +30,16 @@ export const issueChildSchema = z.looseObject({
   priority: maybe(z.number()),
 });
 
+/** CommentChildWebhookPayload (agentSession.comment, previousComments[]). */
 export const commentChildSchema = z.looseObject({
   id,
   body: maybe(text),
   issueId: maybe(text),
   userId: maybe(text),
 });
+
+/** GuidanceRuleWebhookPayload: workspace/team instructions for agents. */
+export const guidanceRuleSchema = z.looseObject({ body: text, origin: z.unknown().optional() });
 
 /** Fields every Linear webhook body carries. */
 export const envelopeSchema = z.looseObject({
@@ -81,6 +85,8 @@ export const agentSessionEventSchema = envelopeSchema
     agentSession: agentSessionSchema,
     agentActivity: maybe(agentActivitySchema),
     promptContext: maybe(text),
+    previousComments: maybe(z.array(commentChildSchema)),
+    guidance: maybe(z.array(guidanceRuleSchema)),
   })
   .superRefine((body, ctx) => {
     if (body.action === 'prompted' && !body.agentActivity)
@@ -119,6 +125,26 @@ export const issueEventSchema = envelopeSchema.extend({
     assigneeId: maybe(text),
     priority: maybe(z.number()),
     canceledAt: maybe(text),
+    completedAt: maybe(text),
+    updatedAt: maybe(text),
+  }),
+});
+
+/** AppUserNotificationWebhookPayload ("Inbox notifications"): `action` is the notification's
+ *  type (issueUnassignedFromYou, issueStatusChanged, issueAssignedToYou, …). */
+export const appUserNotificationEventSchema = envelopeSchema.extend({
+  type: z.literal('AppUserNotification'),
+  appUserId: maybe(text),
+  oauthClientId: maybe(text),
+  notification: z.looseObject({
+    id,
+    type: maybe(text),
+    issueId: maybe(text),
+    issue: maybe(issueChildSchema.extend({ state: maybe(z.looseObject({ type: maybe(text), name: maybe(text) })) })),
+    /** Not in @linear/sdk's webhook type but on Linear's IssueNotification: the issue's new status type. */
+    issueStatusType: maybe(text),
+    actorId: maybe(text),
+    userId: maybe(text),
   }),
 });
 
@@ -141,6 +167,7 @@ export type CommentEventBody = z.infer<typeof commentEventSchema>;
 export type IssueEventBody = z.infer<typeof issueEventSchema>;
 export type OAuthAppEventBody = z.infer<typeof oauthAppEventSchema>;
 export type PermissionChangeEventBody = z.infer<typeof permissionChangeEventSchema>;
+export type AppUserNotificationEventBody = z.infer<typeof appUserNotificationEventSchema>;
 export type IssueChild = z.infer<typeof issueChildSchema>;
 
 export type LinearEvent =
@@ -149,6 +176,7 @@ export type LinearEvent =
   | { type: 'Issue'; body: IssueEventBody }
   | { type: 'OAuthApp'; body: OAuthAppEventBody }
   | { type: 'PermissionChange'; body: PermissionChangeEventBody }
+  | { type: 'AppUserNotification'; body: AppUserNotificationEventBody }
   | { type: 'other'; linearType: string; action: string };
 
 /** Linear's name for the event's type (the Linear-Event header), for logs and metric labels. */
@@ -164,6 +192,7 @@ const SCHEMAS = {
   Issue: issueEventSchema,
   OAuthApp: oauthAppEventSchema,
   PermissionChange: permissionChangeEventSchema,
+  AppUserNotification: appUserNotificationEventSchema,
 } as const;
 
 /** Validates a (verified) webhook body against the schema of its `type`. */

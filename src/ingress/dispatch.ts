@@ -1,41 +1,37 @@
 // Carries out route decisions against the session workflows: signal (with a deadline, so a
-// caller can answer 503 in time), coalesce comment follow-ups per issue within the debounce
-// window, remember notices for readiness, drop a delivery already handed over (same delivery id,
-// by either path) and time each signal. One per process, shared by webhook and ingester.
+// caller can answer 503 in time), "signal only if running" as one atomic call, remember notices
+// for readiness, drop a delivery already handed over in this process (same signed-content key,
+// by either path; the workflow drops it anyway, this spares the round trip) and time each
+// signal. Holds no session state: any number of processes behave as one.
 import type { Logger } from 'pino';
 import type { SessionSignal } from '../client';
 import { kaiMetrics, observeSignalLatency, type DeliveryOutcome, type DeliverySource, type KaiMetrics } from '../observability/metrics';
-import type { PromptSignal } from '../workflows/signals';
-import type { CommentFollowUp, IngressNotice, RouteDecision } from './route';
+import type { IngressNotice, RouteDecision } from './route';
 
 /** What ingress needs of SessionClient (tests may pass a recording stub). */
 export interface SessionSink {
   send(event: SessionSignal): Promise<unknown>;
+  /** Signals the issue's running workflow; false when none runs (one call, no describe first). */
   sendIfRunning(event: SessionSignal): Promise<boolean>;
-  /** The workflow's status; used for the agent session of issue-level events. */
-  status?(issueId: string): Promise<{ agentSessionId?: string }>;
 }
+
+/** Looks up an issue's workflow status type (for notifications that do not carry it). */
+export type IssueStateLookup = (issueId: string) => Promise<string | undefined>;
 
 export interface DispatcherOptions {
   sessions: SessionSink;
   logger: Logger;
-  /** Window in which one issue's comments become one prompt (comment_followups_debounce_seconds). */
-  commentDebounceMs: number;
   /** Longest wait for Temporal to accept a signal before giving up (caller answers 503). */
   signalTimeoutMs?: number;
-  /** Longest wait for a status query when looking up an issue's current agent session. */
-  statusTimeoutMs?: number;
-  /** kai's app user id, if configured; otherwise learnt from AgentSessionEvent payloads. */
-  appUserId?: string;
   /** Where signal latencies are recorded; the process-wide metrics by default. */
   metrics?: KaiMetrics;
+  /** For `issueStatusChanged` notifications without the new status; without it they are ignored. */
+  issueState?: IssueStateLookup;
 }
 
 /** Where a decision came from, for deduplication and the signal latency histogram. */
 export interface DispatchMeta {
   source: DeliverySource;
-  /** Linear-Delivery (or the row's stand-in): a second dispatch of it is answered `duplicate`. */
-  deliveryId?: string;
   /** When kai received the event (epoch ms): the start of kai_signal_latency_seconds. */
   receivedAt?: number;
 }
@@ -69,40 +65,21 @@ export class SignalTimeoutError extends Error {
   }
 }
 
-interface CommentBatch {
-  issueId: string;
-  source: DeliverySource;
-  items: CommentFollowUp[];
-  done: Promise<DispatchResult>;
-}
-
-const REMEMBER = 2000;
-/** Delivery ids remembered for dropping redeliveries (Linear retries within hours, not days). */
+/** Keys remembered for dropping redeliveries (Linear retries within hours, not days). */
 const REMEMBER_DELIVERIES = 10_000;
 
 export class IngressDispatcher {
-  private readonly batches = new Map<string, CommentBatch>();
-  /** Comment ids an AgentSessionEvent already answers, and session thread roots. */
-  private readonly claimed = new BoundedSet(REMEMBER);
-  private readonly threadRoots = new BoundedSet(REMEMBER);
   private readonly noticeList: IngressNotice[] = [];
-  private learntAppUserId?: string;
   readonly counts = new Map<string, number>();
   private readonly signalTimeoutMs: number;
-  private readonly statusTimeoutMs: number;
   private readonly metrics: KaiMetrics;
-  /** Delivery ids handed over, and those being handed over now (concurrent redeliveries wait). */
+  /** Keys handed over, and those being handed over now (concurrent redeliveries wait). */
   private readonly delivered = new BoundedSet(REMEMBER_DELIVERIES);
   private readonly inFlight = new Map<string, Promise<DispatchResult>>();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.signalTimeoutMs = opts.signalTimeoutMs ?? 4000;
-    this.statusTimeoutMs = opts.statusTimeoutMs ?? 1500;
     this.metrics = opts.metrics ?? kaiMetrics();
-  }
-
-  get appUserId(): string | undefined {
-    return this.opts.appUserId ?? this.learntAppUserId;
   }
 
   notices(): readonly IngressNotice[] {
@@ -118,27 +95,27 @@ export class IngressDispatcher {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
-  /** Carries out one decision. A delivery id seen before (handed over, or in flight: then after
-   *  it) is `duplicate` and sends nothing; the workflow would drop it anyway, this spares the
-   *  round trip. Only a delivery that was handed over counts as seen, so a failed one is retried. */
+  /** Carries out one decision. A signal whose key was handed over before (or is in flight:
+   *  then after it) is `duplicate` and sends nothing. Only a signal that was handed over counts
+   *  as seen, so a failed one is retried. */
   async dispatch(decision: RouteDecision, meta: DispatchMeta = { source: 'webhook' }): Promise<DispatchResult> {
-    const id = meta.deliveryId;
-    if (!id) return this.dispatchNow(decision, meta);
-    const duplicate: DispatchResult = { outcome: 'duplicate', detail: `delivery ${id} was already handed over` };
+    if (decision.kind !== 'signal') return this.dispatchNow(decision, meta);
+    const id = `${decision.signal.issueId}:${decision.signal.payload.deliveryId}`;
+    const duplicate: DispatchResult = { outcome: 'duplicate', detail: `event ${decision.signal.payload.deliveryId} was already handed over` };
     if (this.delivered.has(id)) return duplicate;
     const running = this.inFlight.get(id);
     if (running) {
-      await running;
-      return duplicate;
+      await running.catch(() => undefined);
+      if (this.delivered.has(id)) return duplicate;
     }
     const p = this.dispatchNow(decision, meta);
     this.inFlight.set(id, p);
     try {
       const result = await p;
-      this.delivered.add(id);
+      if (result.outcome === 'signalled') this.delivered.add(id);
       return result;
     } finally {
-      this.inFlight.delete(id);
+      if (this.inFlight.get(id) === p) this.inFlight.delete(id);
     }
   }
 
@@ -147,7 +124,6 @@ export class IngressDispatcher {
     this.count(decision.label);
     switch (decision.kind) {
       case 'ignore':
-        if (decision.appUserId) this.learntAppUserId ??= decision.appUserId;
         return { outcome: 'ignored', detail: decision.reason };
       case 'notice':
         this.noticeList.push(decision.notice);
@@ -160,15 +136,14 @@ export class IngressDispatcher {
             'kai’s team access changed in Linear',
           );
         return { outcome: 'notice', detail: decision.notice.kind };
-      case 'comment':
-        return this.addComment(decision.followUp, meta.source);
       case 'signal': {
-        if (decision.appUserId) this.learntAppUserId ??= decision.appUserId;
-        for (const c of decision.claimsCommentIds ?? []) this.claimed.add(c);
-        if (decision.sessionThreadCommentId) this.threadRoots.add(decision.sessionThreadCommentId);
-        let signal = decision.signal;
-        if (decision.needsSessionId) signal = await this.withCurrentSession(signal);
+        const signal = decision.signal;
         const fields = { issueId: signal.issueId, deliveryId: signal.payload.deliveryId, agentSessionId: signal.payload.agentSessionId, event: decision.label };
+        if (decision.ifIssueStateIn) {
+          const state = await this.issueStateType(signal.issueId);
+          if (!state || !decision.ifIssueStateIn.includes(state))
+            return { outcome: 'ignored', detail: state ? `the issue is in a ${state} status` : 'the issue status could not be looked up' };
+        }
         const timer = this.signalTimer(meta.source, signal.type, meta.receivedAt);
         if (decision.onlyIfRunning) {
           const sent = await timer.around(() => this.deadline(() => this.opts.sessions.sendIfRunning(signal)), (s) => s);
@@ -182,9 +157,19 @@ export class IngressDispatcher {
     }
   }
 
-  /** Sends every open comment window now (shutdown). */
+  private async issueStateType(issueId: string): Promise<string | undefined> {
+    if (!this.opts.issueState) return undefined;
+    try {
+      return await withTimeout(this.opts.issueState(issueId), this.signalTimeoutMs, 'issue status lookup');
+    } catch (err) {
+      this.opts.logger.warn({ issueId, error: err instanceof Error ? err.message : String(err) }, 'Could not look up the issue status');
+      return undefined;
+    }
+  }
+
+  /** Nothing is held back any more (kept for callers that drain on shutdown). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.batches.values()].map((b) => b.done));
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
   /** Times one signal from `receivedAt` (else from now) until Temporal accepted it or failed.
@@ -209,71 +194,13 @@ export class IngressDispatcher {
     };
   }
 
-  private addComment(item: CommentFollowUp, source: DeliverySource): Promise<DispatchResult> {
-    const open = this.batches.get(item.issueId);
-    if (open) {
-      if (!open.items.some((i) => i.deliveryId === item.deliveryId)) open.items.push(item);
-      return open.done;
-    }
-    const batch: CommentBatch = { issueId: item.issueId, source, items: [item], done: undefined as never };
-    batch.done = new Promise<void>((r) => setTimeout(r, this.opts.commentDebounceMs)).then(() => {
-      this.batches.delete(item.issueId);
-      return this.sendComments(batch.items, batch.source);
-    });
-    this.batches.set(item.issueId, batch);
-    return batch.done;
-  }
-
-  private async sendComments(items: CommentFollowUp[], source: DeliverySource): Promise<DispatchResult> {
-    const log = this.opts.logger;
-    const kept = items.filter((i) => !this.claimed.has(i.commentId) && !(i.parentId && this.threadRoots.has(i.parentId)));
-    if (kept.length === 0) return { outcome: 'ignored', detail: 'the comments belong to an agent session' };
-    const first = kept[0]!;
-    const prompt: PromptSignal = {
-      // Stable for the same first delivery, whichever path (webhook or ingester) carried it.
-      deliveryId: `comment:${first.deliveryId}`,
-      agentSessionId: '',
-      body: kept.map((i) => i.body.trim()).join('\n\n'),
-      author: [...new Set(kept.map((i) => i.author).filter((a): a is string => !!a))].join(', ') || undefined,
-      attachments: kept.flatMap((i) => i.attachments),
-      receivedAt: first.receivedAt,
-      source: 'comment',
-      issue: first.issue,
-    };
-    // Timed from the end of the debounce window: the wait before it is deliberate.
-    const timer = this.signalTimer(source, 'prompt');
-    const signal = await this.withCurrentSession({ type: 'prompt', issueId: first.issueId, payload: prompt });
-    const sent = await timer.around(() => this.deadline(() => this.opts.sessions.sendIfRunning(signal)), (s) => s);
-    log.info(
-      { issueId: first.issueId, deliveryId: prompt.deliveryId, comments: kept.length, sent },
-      sent ? 'Signalled a comment follow-up' : 'Comment on an issue without a running session: ignored',
-    );
-    return sent ? { outcome: 'signalled', detail: `follow-up of ${kept.length} comment(s)` } : { outcome: 'not-running', detail: 'comment' };
-  }
-
-  /** Fills in the agent session the workflow is answering in (issue-level events have none). */
-  private async withCurrentSession<S extends SessionSignal>(signal: S): Promise<S> {
-    if (signal.payload.agentSessionId || !this.opts.sessions.status) return signal;
-    try {
-      const sessions = this.opts.sessions;
-      const status = await this.underDeadline(() => sessions.status!(signal.issueId), this.statusTimeoutMs, 'status query');
-      if (status.agentSessionId) return { ...signal, payload: { ...signal.payload, agentSessionId: status.agentSessionId } };
-    } catch {
-      // No running workflow or no worker to answer: the workflow falls back to its last session.
-    }
-    return signal;
-  }
-
   /** Runs Temporal calls under a gRPC deadline (when the sink is a SessionClient), so an
    *  unreachable server fails the call in time instead of retrying in the background. */
   private deadline<T>(fn: () => Promise<T>): Promise<T> {
-    return this.underDeadline(fn, this.signalTimeoutMs, 'signal', () => new SignalTimeoutError(this.signalTimeoutMs));
-  }
-
-  private underDeadline<T>(fn: () => Promise<T>, ms: number, what: string, error?: () => Error): Promise<T> {
+    const ms = this.signalTimeoutMs;
     const connection = (this.opts.sessions as { client?: { connection?: DeadlineCapable } }).client?.connection;
     const p = typeof connection?.withDeadline === 'function' ? connection.withDeadline(Date.now() + ms, fn) : fn();
-    return withTimeout(p, ms + 250, what, error);
+    return withTimeout(p, ms + 250, 'signal', () => new SignalTimeoutError(ms));
   }
 }
 

@@ -52,7 +52,7 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
 }
 
 export type VerifyResult =
-  | { ok: true; deliveryId: string; body: Record<string, unknown>; event: LinearEvent }
+  | { ok: true; deliveryId: string; body: Record<string, unknown>; event: LinearEvent; raw: Buffer }
   | { ok: false; status: 400 | 401; reason: string; failure: VerifyFailureReason };
 
 export interface DeliveryHeaders {
@@ -104,7 +104,7 @@ export class DeliveryVerifier {
     if (!parsed.ok) return { ok: false, status: 400, reason: `the body does not match Linear's payload: ${parsed.error}`, failure: 'malformed' };
     const deliveryId = headers.deliveryId?.trim();
     if (!deliveryId) return { ok: false, status: 400, reason: 'missing Linear-Delivery header (the dedupe key)', failure: 'missing_header' };
-    return { ok: true, deliveryId, body: body as Record<string, unknown>, event: parsed.event };
+    return { ok: true, deliveryId, body: body as Record<string, unknown>, event: parsed.event, raw };
   }
 }
 

@@ -1,0 +1,10 @@
+export { createIngress, ingressOptionsFromConfig, Ingress, type IngressOptions, type Handled } from './ingress';
+export { IngressDispatcher, SignalTimeoutError, deliveryOutcome, withTimeout, type SessionSink, type DispatchResult, type DispatcherOptions, type DispatchMeta, type IssueStateLookup } from './dispatch';
+export { routeLinearEvent, issueRef, TERMINAL_STATE_TYPES, type RouteContext, type RouteDecision, type IngressNotice } from './route';
+export { eventKey, contentHash } from './event-key';
+export { findAttachments, findLinks, DEFAULT_ATTACHMENT_HOSTS } from './attachments';
+export { parseLinearPayload, linearEventType, type LinearEvent } from './payloads';
+export { DeliveryVerifier, readRawBody, resolveSigningSecret, DEFAULT_BODY_LIMIT_BYTES } from './verify';
+export { receiveDelivery, UNVERIFIED_TYPE, type Received } from './receive';
+export { linearIdentity, type LinearIdentity } from './linear-identity';
+export { createIngressServer, listen, sendJson, sendText, type RunningServer, type ServerLimits } from './http';
