@@ -25,13 +25,31 @@ export interface UpdateSessionInput {
 
 export interface PostFinalInput {
   agentSessionId: string;
-  /** Id of the first part; further parts of a split message derive theirs from it. */
+  /** Id of the one final activity (uuid4 from the workflow). */
   activityId: string;
   kind: 'response' | 'error';
   body: string;
+  /** uuid4s from the workflow for the leading non-ephemeral thought parts of a long message
+   *  (`messageParts(body, max).length - 1` of them); without enough, the final is trimmed. */
+  partIds?: string[];
   /** Folded into the same session update when given (saves a request). */
   plan?: PlanItem[];
   addedExternalUrls?: ExternalUrl[];
+}
+
+export interface ElicitInput {
+  agentSessionId: string;
+  /** uuid4 from the workflow. */
+  activityId: string;
+  /** The question, shown as a comment by kai in the session thread. */
+  body: string;
+  /** The choices Linear offers with the `select` signal; the answer comes back as a `prompted` event. */
+  options: string[];
+}
+
+/** Asking the user (Linear's `elicitation` activity); the session shows as awaiting input. */
+export interface LinearElicitation {
+  linearElicit(input: ElicitInput): Promise<void>;
 }
 
 export interface TransitionInput {

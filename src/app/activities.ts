@@ -47,7 +47,7 @@ export function createKaiActivities(config: KaiConfig, logger: Logger, env: Node
   const linear = tokens
     ? createLinearGateway({
         apiUrl: config.linear.api_url,
-        accessToken: () => tokens!.accessToken(),
+        accessToken: tokens,
         requestsPerHour: config.limits.linear_requests_per_hour,
         logger,
       })

@@ -3,7 +3,9 @@
 //   2. tokens stored by `kai auth linear` (access + rotating refresh token, file mode 0600);
 //   3. the app's client credentials (linear.client_id / client_secret, client_credentials grant).
 // Sources 2 and 3 renew the access token before it expires, inside the running process, so a
-// session never meets an expired token and nothing needs a restart.
+// session never meets an expired token and nothing needs a restart; when Linear refuses a token
+// anyway, the Linear gateway calls `invalidate()` and the next call renews. A static token can
+// do neither: `staticTokenWarning()` says so for `kai doctor`.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -276,6 +278,18 @@ export function createLinearTokenProvider(config: KaiConfig, opts: TokenProvider
   throw new LinearAuthError(
     'No Linear credentials. Set LINEAR_OAUTH_TOKEN (or transports.linear.oauth_token), or run `kai auth linear`, ' +
       'or set linear.client_id and LINEAR_CLIENT_SECRET for the client-credentials grant.',
+  );
+}
+
+/** A warning for `kai doctor` when kai would use a static token (which nothing can renew), else
+ *  undefined. Mentions where the token comes from, never the token. */
+export function staticTokenWarning(config: KaiConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!config.transports.linear.oauth_token) return undefined;
+  const from = env.LINEAR_OAUTH_TOKEN ? 'LINEAR_OAUTH_TOKEN' : 'transports.linear.oauth_token';
+  return (
+    `kai uses a static Linear token (${from}). It cannot be renewed: once Linear expires or revokes it, every Linear call fails until it is replaced. ` +
+    'For a server or cluster, use the client-credentials grant (set linear.client_id and LINEAR_CLIENT_SECRET and remove the static token); ' +
+    'on a workstation, run `kai auth linear`, which stores a refresh token.'
   );
 }
 

@@ -4,13 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig, type KaiConfig } from '../../src/config';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   createLinearTokenProvider,
   LINEAR_SCOPES,
   readTokenFile,
   runLinearAuthorization,
+  staticTokenWarning,
   writeTokenFile,
 } from '../../src/config/linear-auth';
+import { startLinearEmulator } from '../../src/emulator/linear';
+import { createLinearGateway, STATIC_TOKEN_REFUSED } from '../../src/activities/linear';
 
 /** A tiny OAuth token endpoint: records each grant and answers from `respond`. */
 class FakeOAuthServer {
@@ -208,5 +212,84 @@ describe('kai auth linear', () => {
 
   test('without the app client id and secret it says where to set them', async () => {
     await expect(runLinearAuthorization({ config: config({}), print: () => {} })).rejects.toThrow(/linear\.client_id .* LINEAR_CLIENT_SECRET/);
+  });
+});
+
+describe('auth that recovers, through the gateway against the Linear emulator', () => {
+  const VIEWER = 'query { viewer { id } }';
+
+  test.each([401, 400] as const)('client credentials: a token Linear refuses (HTTP %i) is invalidated, renewed once and the request retried', async (status) => {
+    oauth.respond = (_p, n) => ({ status: 200, body: { access_token: `cc-token-${n}`, expires_in: HOUR } });
+    const linear = await startLinearEmulator({ accessToken: 'cc-token-1', authFailureStatus: status });
+    try {
+      const tokens = createLinearTokenProvider(config({ client_id: 'cid', client_secret: 'cs' }));
+      const gateway = createLinearGateway({ apiUrl: linear.url, accessToken: tokens });
+      await gateway.raw('viewer query', VIEWER, {});
+      // Linear revokes the token before its expiry (rotation, revocation, clock skew).
+      linear.setAccessToken('cc-token-2');
+      const data = await gateway.raw<{ viewer: { id: string } }>('viewer query', VIEWER, {});
+      expect(data.viewer.id).toBe(linear.state.appUser.id);
+      expect(oauth.requests).toHaveLength(2);
+      expect(gateway.renewals).toBe(1);
+      expect(linear.requests().map((r) => r.outcome)).toEqual(['ok', 'unauthorized', 'ok']);
+    } finally {
+      await linear.stop();
+    }
+  });
+
+  test('a stored refresh token renews a refused access token and the rotated tokens are saved', async () => {
+    const file = join(dir, 'tokens.json');
+    writeTokenFile(file, { access_token: 'old', refresh_token: 'r1', expires_at: Date.now() + HOUR * 1000 });
+    oauth.respond = () => ({ status: 200, body: { access_token: 'new', refresh_token: 'r2', expires_in: HOUR } });
+    const linear = await startLinearEmulator({ accessToken: 'new', authFailureStatus: 400 });
+    try {
+      const gateway = createLinearGateway({ apiUrl: linear.url, accessToken: createLinearTokenProvider(config({ client_id: 'cid' })) });
+      await gateway.raw('viewer query', VIEWER, {});
+      expect(oauth.requests).toEqual([{ grant_type: 'refresh_token', refresh_token: 'r1', client_id: 'cid' }]);
+      expect(readTokenFile(file)).toMatchObject({ access_token: 'new', refresh_token: 'r2' });
+    } finally {
+      await linear.stop();
+    }
+  });
+
+  test('renewal happens once: a token refused again after renewing fails retryably, naming it', async () => {
+    oauth.respond = (_p, n) => ({ status: 200, body: { access_token: `cc-${n}`, expires_in: HOUR } });
+    const linear = await startLinearEmulator({ accessToken: 'never-issued' });
+    try {
+      const gateway = createLinearGateway({ apiUrl: linear.url, accessToken: createLinearTokenProvider(config({ client_id: 'cid', client_secret: 'cs' })) });
+      const err = (await gateway.raw('viewer query', VIEWER, {}).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err.type).toBe('LinearAuth');
+      expect(err.nonRetryable).toBeFalsy();
+      expect(err.message).toMatch(/viewer query: Linear refused the access token .*also after renewing the token once/);
+      expect(oauth.requests).toHaveLength(2);
+      expect(linear.requests().filter((r) => r.outcome === 'unauthorized')).toHaveLength(2);
+    } finally {
+      await linear.stop();
+    }
+  });
+
+  test('a static token Linear refuses fails permanently, saying it cannot be renewed, after one request', async () => {
+    const linear = await startLinearEmulator({ accessToken: 'the-right-one', authFailureStatus: 400 });
+    try {
+      const tokens = createLinearTokenProvider(config({}, { LINEAR_OAUTH_TOKEN: 'lin_oauth_static_secret' }));
+      const gateway = createLinearGateway({ apiUrl: linear.url, accessToken: tokens });
+      const err = (await gateway.raw('viewer query', VIEWER, {}).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err.nonRetryable).toBe(true);
+      expect(err.message).toContain(STATIC_TOKEN_REFUSED);
+      expect(err.message).not.toContain('lin_oauth_static_secret');
+      expect(linear.requests()).toHaveLength(1);
+      expect(oauth.requests).toHaveLength(0);
+    } finally {
+      await linear.stop();
+    }
+  });
+
+  test('staticTokenWarning warns about a static token (naming its source, not its value) and is quiet otherwise', () => {
+    const env = { LINEAR_OAUTH_TOKEN: 'lin_oauth_static_secret' };
+    const warning = staticTokenWarning(config({}, env), env);
+    expect(warning).toMatch(/static Linear token \(LINEAR_OAUTH_TOKEN\).*cannot be renewed.*client-credentials grant/);
+    expect(warning).not.toContain('lin_oauth_static_secret');
+    expect(staticTokenWarning(config({ client_id: 'cid', client_secret: 'cs' }), {})).toBeUndefined();
   });
 });

@@ -1,10 +1,13 @@
-// The Linear activities the session workflow calls. Every write carries an id chosen by the
-// workflow (or derived from one), so a retried activity never posts twice; every failure is
-// classified so Temporal retries what can succeed later and stops at once on what cannot.
+// The Linear activities the session workflow calls. Every activity carries a uuid4 chosen by
+// the workflow, and a refusal of an id Linear already holds counts as posted, so a retried
+// activity never posts twice and never fails for it; every failure is classified so Temporal
+// retries what can succeed later and stops at once on what cannot.
 import type { Logger } from 'pino';
 import type {
   AcknowledgeInput,
+  ElicitInput,
   LinearActivities,
+  LinearElicitation,
   LinkPullRequestInput,
   PostFinalInput,
   RecordOutcomeInput,
@@ -16,11 +19,12 @@ import type { IssueContext } from '../../domain/issue';
 import type { LinearPluginConfig, LinearTransportConfig } from '../../config/schema';
 import { logger as defaultLogger } from '../../log';
 import type { LinearGateway } from './gateway';
-import { fitMessage } from './message';
-import { partActivityId, uuidFromName } from './ids';
+import { messageParts, trimMessage } from '../../domain/message-parts';
+import { postActivity, type ActivityWrite } from './post-activity';
 import { chooseTransition } from './transitions';
 import { estimateFromChecklist, parseChecklist } from './checklist';
 import { isPermanent } from './errors';
+import { permanent } from '../errors';
 import {
   ISSUE_EXTRAS_QUERY,
   ISSUE_QUERY,
@@ -55,13 +59,13 @@ export interface LinearActivitiesDeps {
 
 type IssueData = IssueQueryResult['issue'];
 
-/** A retried create whose client id Linear already holds means the first try got through. */
-function isDuplicateId(err: unknown): boolean {
+/** Two first turns creating the same outcome label at once: the second is told it exists. */
+function isDuplicateLabel(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
-  return /already (exists|in use)|duplicate (id|key)/i.test(msg) && !/label/i.test(msg);
+  return /duplicate label name|label .*already exists/i.test(msg);
 }
 
-export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivities {
+export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivities & LinearElicitation {
   const linear = deps.linear;
   const log = (deps.logger ?? defaultLogger).child({ component: 'linear-activities' });
   const now = deps.now ?? Date.now;
@@ -72,7 +76,7 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
   const issueCache = new Map<string, { at: number; issue: IssueData }>();
   // Writes this worker already saw succeed. A retried activity usually lands on the same worker;
   // skipping what it already posted keeps a split message from re-sending every earlier part
-  // (which under a rate limit would never get past them). Linear's id idempotency covers the rest.
+  // (which under a rate limit would never get past them); a refused repeat covers the rest.
   const done = new Set<string>();
   const remember = (key: string) => {
     done.add(key);
@@ -92,13 +96,10 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
     return fetchIssue(issueId);
   }
 
-  async function createActivity(what: string, input: { id: string; agentSessionId: string; content: Record<string, unknown>; ephemeral?: boolean }): Promise<void> {
+  async function createActivity(what: string, input: ActivityWrite): Promise<void> {
     if (done.has(input.id)) return;
-    try {
-      await linear.request(what, (c) => c.createAgentActivity(input));
-    } catch (err) {
-      if (!(isPermanent(err) && isDuplicateId(err))) throw err;
-    }
+    const outcome = await postActivity(linear, what, input);
+    if (outcome === 'already-posted') log.info({ what, activityId: input.id, agentSessionId: input.agentSessionId }, 'Linear already holds this activity id: posted by an earlier try');
     remember(input.id);
   }
 
@@ -153,14 +154,35 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
         await updateSession('complete the plan', input.agentSessionId, { plan: input.plan, addedExternalUrls: input.addedExternalUrls });
         remember(updateKey);
       }
-      const parts = fitMessage(input.body, maxBody, overflow);
+      // One final activity, one comment: what does not fit goes first as lasting thoughts.
+      let parts = overflow === 'trim' ? [trimMessage(input.body, maxBody)] : messageParts(input.body, maxBody);
+      const ids = input.partIds ?? [];
+      if (parts.length - 1 > ids.length) {
+        log.warn({ parts: parts.length, partIds: ids.length, agentSessionId: input.agentSessionId }, 'Not enough part ids for a long final message; posting it trimmed');
+        parts = [trimMessage(input.body, maxBody)];
+      }
+      const final = parts.pop()!;
       for (const [i, body] of parts.entries()) {
-        await createActivity(parts.length > 1 ? `post the ${input.kind} (part ${i + 1} of ${parts.length})` : `post the ${input.kind}`, {
-          id: partActivityId(input.activityId, i),
+        await createActivity(`post part ${i + 1} of ${parts.length + 1} of the ${input.kind}`, {
+          id: ids[i]!,
           agentSessionId: input.agentSessionId,
-          content: { type: input.kind, body },
+          content: { type: 'thought', body },
+          ephemeral: false,
         });
       }
+      await createActivity(`post the ${input.kind}`, { id: input.activityId, agentSessionId: input.agentSessionId, content: { type: input.kind, body: final } });
+    },
+
+    async linearElicit(input: ElicitInput): Promise<void> {
+      const options = [...new Set(input.options.map((o) => o.trim()).filter(Boolean))];
+      if (!options.length) throw permanent('invalidInput', 'An elicitation needs at least one option to select from');
+      await createActivity('ask the user', {
+        id: input.activityId,
+        agentSessionId: input.agentSessionId,
+        content: { type: 'elicitation', body: trimMessage(input.body, maxBody) },
+        signal: 'select',
+        signalMetadata: { options: options.map((value) => ({ value })) },
+      });
     },
 
     async linearTransitionIssue(input: TransitionInput): Promise<TransitionResult> {
@@ -212,10 +234,21 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
       usable.find((l) => l.name.toLowerCase() === name.toLowerCase() && l.team) ?? usable.find((l) => l.name.toLowerCase() === name.toLowerCase());
     let label = pick(wanted);
     if (!label) {
-      const created = await linear.request(`create the label ${wanted}`, (c) => c.createIssueLabel({ name: wanted, teamId: issue.teamId }));
-      const id = created.issueLabelId;
-      if (!id) throw new Error(`create the label ${wanted}: Linear returned no label id`);
-      label = { id, name: wanted, team: { id: issue.teamId } };
+      try {
+        const created = await linear.request(`create the label ${wanted}`, (c) => c.createIssueLabel({ name: wanted, teamId: issue.teamId }));
+        const id = created.issueLabelId;
+        if (!id) throw new Error(`create the label ${wanted}: Linear returned no label id`);
+        label = { id, name: wanted, team: { id: issue.teamId } };
+      } catch (err) {
+        // Another turn created it between our look-up and our create: use theirs.
+        if (!(isPermanent(err) && isDuplicateLabel(err))) throw err;
+        const again = await linear.raw<LabelsByNameResult>('find the outcome label', LABELS_BY_NAME_QUERY, { filter: { name: { eqIgnoreCase: wanted } } });
+        label = again.issueLabels.nodes
+          .filter((l) => !l.team || l.team.id === issue.teamId)
+          .sort((a, b) => Number(Boolean(b.team)) - Number(Boolean(a.team)))[0];
+        if (!label) throw err;
+        log.info({ label: wanted }, 'The outcome label was created by another turn meanwhile; using it');
+      }
     }
     const remove = opposite ? pick(opposite) : undefined;
     const has = (name: string) => issue.labels.some((l) => l.toLowerCase() === name.toLowerCase());
@@ -233,20 +266,17 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
       const existing = new Set(extras.issue.children.nodes.map((c) => c.title.trim().toLowerCase()));
       for (const item of items.filter((i) => !i.done).slice(0, max)) {
         if (existing.has(item.text.trim().toLowerCase())) continue;
-        try {
-          await linear.request('create a sub-issue', (c) =>
-            c.createIssue({
-              // Derived from the parent and the item: a retry cannot create it twice.
-              id: uuidFromName(issue.id, `subissue:${item.text}`),
-              teamId: issue.teamId,
-              parentId: issue.id,
-              title: item.text,
-              ...(extras.issue.project ? { projectId: extras.issue.project.id } : {}),
-            }),
-          );
-        } catch (err) {
-          if (!(isPermanent(err) && isDuplicateId(err))) throw err;
-        }
+        // Looked up by title above, so a retry does not create it twice (Linear takes only a
+        // UUID v4 as a client id, which a retry could not reproduce).
+        await linear.request('create a sub-issue', (c) =>
+          c.createIssue({
+            teamId: issue.teamId,
+            parentId: issue.id,
+            title: item.text,
+            ...(extras.issue.project ? { projectId: extras.issue.project.id } : {}),
+          }),
+        );
+        existing.add(item.text.trim().toLowerCase());
       }
     }
     if (plugin.estimate_updates_enabled && extras.issue.estimate === null) {

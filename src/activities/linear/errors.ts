@@ -1,5 +1,6 @@
 // Turning whatever a Linear call threw into the failure the workflow's retry policy expects:
 //  RATELIMITED                 -> retryAfter(until the reset Linear gave)
+//  authentication failure      -> `auth`: the gateway renews the token once and retries
 //  user / input / schema error -> permanent('linearUser'): retrying cannot help
 //  network, 5xx, auth hiccups  -> a plain Error: Temporal retries with backoff
 // Messages name the call and Linear's reason, never the token.
@@ -19,7 +20,7 @@ interface SdkErrorShape {
   raw?: { response?: { errors?: RawGraphQLError[]; status?: number; headers?: { get(name: string): string | null }; error?: string } };
 }
 
-export type LinearFailureKind = 'ratelimited' | 'user' | 'transient';
+export type LinearFailureKind = 'ratelimited' | 'auth' | 'user' | 'transient';
 
 export interface ClassifiedLinearError {
   kind: LinearFailureKind;
@@ -62,14 +63,19 @@ export function classifyLinearError(err: unknown, now = Date.now()): ClassifiedL
     wait = Math.min(MAX_RATELIMIT_WAIT_MS, Math.max(1_000, wait));
     return { kind: 'ratelimited', message: `Linear rate limit reached: ${reason}`, retryAfterMs: wait, resetAtMs: now + wait };
   }
+  // Linear reports a bad or expired token as HTTP 401, or as HTTP 400 whose GraphQL error has
+  // code AUTHENTICATION_ERROR / type "authentication error" (and `userError: true`): either way
+  // a renewed token can succeed where the input was fine.
+  if (status === 401 || codes.includes('AUTHENTICATION_ERROR') || types.includes('authentication error') || e.type === 'AuthenticationError')
+    return { kind: 'auth', message: `Linear refused the access token (HTTP ${status ?? '?'}: ${reason})` };
   const userError =
     errors.some((x) => x.extensions?.userError === true) ||
     codes.some((c) => c === 'INPUT_ERROR' || c === 'GRAPHQL_VALIDATION_FAILED' || c === 'GRAPHQL_PARSE_FAILED') ||
     types.some((t) => t === 'invalid input' || t === 'graphql error' || t === 'user error' || t === 'feature not accessible');
   // A 4xx with GraphQL errors is Linear refusing the request itself; a 401/403 may be a token
   // mid-rotation, so it stays retryable (bounded by the activity's attempts).
-  if (userError && status !== 401 && status !== 403) return { kind: 'user', message: reason };
-  if (status === 401 || status === 403) return { kind: 'transient', message: `Linear refused the credentials (HTTP ${status}); check the Linear access token` };
+  if (userError && status !== 403) return { kind: 'user', message: reason };
+  if (status === 403) return { kind: 'transient', message: `Linear refused the credentials (HTTP ${status}); check the Linear access token` };
   if (status && status >= 500) return { kind: 'transient', message: `Linear is unavailable (HTTP ${status})` };
   return { kind: 'transient', message: `Linear request failed: ${reason}` };
 }
@@ -81,7 +87,15 @@ export function toActivityFailure(what: string, err: unknown, now = Date.now()):
   const message = `${what}: ${c.message}`;
   if (c.kind === 'ratelimited') return retryAfter(message, c.retryAfterMs ?? DEFAULT_RATELIMIT_WAIT_MS, 'LinearRateLimited');
   if (c.kind === 'user') return permanent('linearUser', message);
+  // Retryable: a renewing token source may hold a good token by the next attempt.
+  if (c.kind === 'auth') return ApplicationFailure.create({ type: 'LinearAuth', message: `${message}; check the Linear credentials` });
   return new Error(message);
+}
+
+/** Whether a failure is Linear refusing the access token (before or after classification). */
+export function isAuthFailure(err: unknown): boolean {
+  if (err instanceof ApplicationFailure) return err.type === 'LinearAuth';
+  return classifyLinearError(err).kind === 'auth';
 }
 
 export function isPermanent(err: unknown): boolean {

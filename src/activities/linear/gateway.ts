@@ -1,13 +1,27 @@
 // kai's one door to Linear: the real @linear/sdk client behind a request budget, with every
 // failure classified for Temporal. Activities, the progress reporter and the uploader share
-// one gateway per workspace so the budget counts all of kai's traffic.
+// one gateway per workspace so the budget counts all of kai's traffic. When Linear refuses the
+// token, a renewable source is invalidated, renewed once and the request retried; a static
+// token that is refused fails with an error saying it cannot be renewed.
 import { LinearClient } from '@linear/sdk';
 import type { Logger } from 'pino';
 import { logger as defaultLogger } from '../../log';
 import { RequestBudget } from './budget';
+import { permanent } from '../errors';
 import { classifyLinearError, toActivityFailure } from './errors';
 
-export type AccessTokenSource = string | (() => string | Promise<string>);
+/** A token source that can forget its token and fetch a new one (src/config/linear-auth.ts). */
+export interface RenewableTokenSource {
+  readonly kind: 'static' | 'stored' | 'client_credentials';
+  accessToken(): Promise<string>;
+  invalidate(): void;
+}
+
+export type AccessTokenSource = string | (() => string | Promise<string>) | RenewableTokenSource;
+
+export const STATIC_TOKEN_REFUSED =
+  'Linear refused the static access token (LINEAR_OAUTH_TOKEN / transports.linear.oauth_token), and a static token cannot be renewed. ' +
+  'Replace it, or let kai renew tokens itself: set linear.client_id and LINEAR_CLIENT_SECRET (client-credentials grant) or run `kai auth linear`.';
 
 export interface LinearGatewayOptions {
   /** GraphQL endpoint (`linear.api_url`; the emulator's in offline mode). */
@@ -41,7 +55,7 @@ export class LinearGateway {
   /** The current access token, e.g. to download attachments from Linear's upload host. */
   async accessToken(): Promise<string> {
     const src = this.opts.accessToken;
-    const token = typeof src === 'string' ? src : await src();
+    const token = typeof src === 'string' ? src : typeof src === 'function' ? await src() : await src.accessToken();
     if (!token) throw new Error('No Linear access token is configured (transports.linear.oauth_token or `kai auth linear`)');
     return token;
   }
@@ -52,19 +66,46 @@ export class LinearGateway {
     return this.client.sdk;
   }
 
+  /** How many times a refused token was renewed and the request retried. */
+  renewals = 0;
+
   /** Runs one request (`what` names it in errors and logs); throws the classified failure. */
   async request<T>(what: string, fn: (client: LinearClient) => Promise<T>): Promise<T> {
-    try {
+    const attempt = async () => {
       this.budget.take();
       const sdk = await this.sdk();
       this.requestCount += 1;
-      return await fn(sdk);
-    } catch (err) {
-      const c = classifyLinearError(err, this.now());
-      if (c.kind === 'ratelimited' && c.resetAtMs) this.budget.blockUntil(c.resetAtMs);
-      this.log.warn({ what, kind: c.kind, reason: c.message }, 'Linear request failed');
-      throw toActivityFailure(what, err, this.now());
+      return fn(sdk);
+    };
+    try {
+      return await attempt();
+    } catch (first) {
+      if (classifyLinearError(first, this.now()).kind !== 'auth') throw this.failure(what, first);
+      const src = this.opts.accessToken;
+      if (typeof src === 'string' || (typeof src === 'object' && src.kind === 'static')) {
+        this.log.error({ what }, 'Linear refused the static access token');
+        throw permanent('notConfigured', `${what}: ${STATIC_TOKEN_REFUSED}`);
+      }
+      if (typeof src === 'function') throw this.failure(what, first);
+      // Renew once and try again: an expired or revoked-then-rotated token heals here.
+      src.invalidate();
+      this.renewals += 1;
+      this.log.warn({ what, source: src.kind }, 'Linear refused the access token; renewing it and retrying once');
+      try {
+        return await attempt();
+      } catch (second) {
+        const failure = this.failure(what, second);
+        if (classifyLinearError(second, this.now()).kind === 'auth') failure.message = `${failure.message} (also after renewing the token once)`;
+        throw failure;
+      }
     }
+  }
+
+  private failure(what: string, err: unknown): Error {
+    const c = classifyLinearError(err, this.now());
+    if (c.kind === 'ratelimited' && c.resetAtMs) this.budget.blockUntil(c.resetAtMs);
+    this.log.warn({ what, kind: c.kind, reason: c.message }, 'Linear request failed');
+    return toActivityFailure(what, err, this.now());
   }
 
   /** A GraphQL document of kai's own (queries shaped to need one round trip). */

@@ -2,8 +2,8 @@
 // are coalesced (ephemeral_activity_coalesce_s for activities, plan_coalesce_s for the plan)
 // and posted straight to Linear, in order, one request at a time, so a long noisy run costs a
 // handful of requests. Progress is best effort: failures are retried a few times with the
-// same activity id, a rate limit pauses posting, and a deleted session silences the sink;
-// nothing here ever fails the engine run.
+// same activity id (a refusal of an id Linear already holds counts as posted), a rate limit
+// pauses posting, and a deleted session silences the sink; nothing here ever fails the run.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from '../engine/events';
@@ -12,6 +12,7 @@ import { logger as defaultLogger } from '../../log';
 import type { LinearGateway } from './gateway';
 import { ProgressCoalescer, type ActivityDraft } from './coalescer';
 import { isPermanent, retryDelayOf } from './errors';
+import { postActivity } from './post-activity';
 
 export interface LinearProgressDeps {
   linear: LinearGateway;
@@ -202,10 +203,9 @@ export class LinearProgressSink implements ProgressSink {
       await linear.request('update the plan', (c) => c.updateAgentSession(agentSessionId, { plan: item.items as unknown as Record<string, unknown> }));
       return;
     }
-    // The id is fixed per item: a retry after a lost response cannot post it twice.
-    await linear.request('post progress', (c) =>
-      c.createAgentActivity({ id: item.id, agentSessionId, content: item.draft.content, ephemeral: item.draft.ephemeral }),
-    );
+    // The id is fixed per item: a retry after a lost response is refused as a repeat, which
+    // postActivity takes as posted, so the sink carries on instead of going silent.
+    await postActivity(linear, 'post progress', { id: item.id, agentSessionId, content: item.draft.content, ephemeral: item.draft.ephemeral });
   }
 }
 

@@ -7,6 +7,9 @@ export interface StatusFault {
   count: number;
   /** Only requests whose root fields include one of these (e.g. `agentActivityCreate`). */
   operations?: string[];
+  /** The request is carried out, then answered with the failure: a response lost on the way
+   *  back, after which a client retries what already happened. */
+  lostResponse?: boolean;
 }
 
 export interface LatencyFault {
@@ -54,11 +57,11 @@ export class FaultPlan {
     this.latencyFaults = [];
   }
 
-  takeStatus(rootFields: string[]): number | undefined {
+  takeStatus(rootFields: string[]): { status: number; lostResponse: boolean } | undefined {
     const f = this.statusFaults.find((x) => x.count > 0 && matches(x.operations, rootFields));
     if (!f) return undefined;
     f.count -= 1;
-    return f.status;
+    return { status: f.status, lostResponse: Boolean(f.lostResponse) };
   }
 
   takeLatency(rootFields: string[]): number {

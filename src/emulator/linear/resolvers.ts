@@ -249,6 +249,7 @@ export function createRoot(store: LinearStore) {
     createdAt: a.createdAt,
     updatedAt: a.createdAt,
     agentSession: () => session(store.get(store.sessions, a.sessionId, 'AgentSession')),
+    sourceComment: () => (a.sourceCommentId && store.comments.get(a.sourceCommentId) ? comment(store.comments.get(a.sourceCommentId)!) : null),
     user: () => user(a.userId),
   });
 

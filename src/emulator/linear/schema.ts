@@ -237,6 +237,7 @@ type AgentActivity implements Node {
   createdAt: DateTime!
   updatedAt: DateTime!
   agentSession: AgentSession!
+  sourceComment: Comment
   user: User!
 }
 type AgentActivityConnection { nodes: [AgentActivity!]!, pageInfo: PageInfo! }

@@ -7,11 +7,23 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { GraphQLError, execute, parse, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { linearEmulatorSchema } from './schema';
 import { createRoot } from './resolvers';
-import { LinearStore, LinearUserError, type ActivityRec, type SessionRec } from './store';
+import { LinearStore, LinearUserError, sessionMarker, type ActivityRec, type CommentRec, type SessionRec } from './store';
 import { FaultPlan, type LatencyFault, type RateLimitConfig, type StatusFault } from './faults';
-import { WebhookSender, type DeliveryResult, type WebhookPayload } from './webhooks';
+import { WebhookSender, type AppUserNotificationType, type DeliveryResult, type WebhookPayload } from './webhooks';
 import { seedStandardWorkspace, type SeedOptions, type StandardWorkspace } from './seed';
 import { emulatorSnapshot, type EmulatorSnapshot } from './snapshot';
+
+/** The webhook categories a Linear app can subscribe to that the emulator sends. */
+export type WebhookCategory = 'AgentSessionEvent' | 'Comment' | 'Issue' | 'AppUserNotification';
+export const ALL_WEBHOOK_CATEGORIES: readonly WebhookCategory[] = ['AgentSessionEvent', 'Comment', 'Issue', 'AppUserNotification'];
+
+/** How a user's message in a session thread reaches the agent: Linear sends a `Comment` and an
+ *  `AgentSessionEvent` webhook for it, in either order, sometimes seconds apart. */
+export interface UserMessageDelivery {
+  order: 'session-first' | 'comment-first';
+  /** Pause between the two deliveries (Linear: 0 to about 5 s). */
+  gapMs: number;
+}
 
 export interface LinearEmulatorOptions {
   port?: number;
@@ -23,11 +35,22 @@ export interface LinearEmulatorOptions {
   webhookUrl?: string;
   /** When set, `/graphql` and asset downloads require `Authorization: Bearer <token>`. */
   accessToken?: string;
+  /** How a refused token is answered: HTTP 401 (default), or HTTP 400 with the
+   *  `AUTHENTICATION_ERROR` GraphQL error (`userError: true`), as Linear also answers. */
+  authFailureStatus?: 400 | 401;
   rateLimit?: RateLimitConfig;
   /** Seed the standard workspace (team ENG, a project, an issue) at start. */
   seed?: boolean | SeedOptions;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** Categories enabled in the Linear app (default: all four). Data-change `Issue` webhooks
+   *  are sent only when listed, as in Linear. */
+  webhookCategories?: readonly WebhookCategory[];
+  /** Order and gap of the two webhooks a user message produces (default session-first, 0 ms). */
+  userMessage?: Partial<UserMessageDelivery>;
+  /** Also send a `Comment` webhook for the thread-root marker Linear writes for a delegated
+   *  session (default off: not observed in the sources docs/linear.md cites). */
+  markerCommentWebhook?: boolean;
 }
 
 export interface RecordedRequest {
@@ -63,17 +86,36 @@ export interface LinearEmulator {
   setRateLimit(config: RateLimitConfig | undefined): void;
   clearFaults(): void;
   setWebhookUrl(url: string | undefined): void;
+  /** Changes the token `/graphql` accepts (a token expiring or being rotated). */
+  setAccessToken(token: string | undefined): void;
   sendWebhook(payload: WebhookPayload, opts?: { url?: string; deliveryId?: string }): Promise<DeliveryResult>;
   redeliver(deliveryId: string, opts?: { url?: string; sameBody?: boolean }): Promise<DeliveryResult>;
-  /** Creates an agent session on an issue (as a delegation would) and sends `created`. */
+  /** Creates an agent session on an issue and sends `created`. Without `commentBody` it is a
+   *  delegation: the thread root is Linear's marker comment (no author). With `commentBody` it
+   *  is a top-level @mention by the user, which is the thread root itself. */
   startSession(input: { issueId: string; commentBody?: string; creatorId?: string; guidance?: string[]; send?: boolean }): Promise<{ session: SessionRec; delivery?: DeliveryResult }>;
-  /** A user message in a session: a prompt activity and a `prompted` webhook. */
-  prompt(sessionId: string, body: string, opts?: { signal?: 'stop' | 'continue' | 'auth' | 'select'; userId?: string; send?: boolean }): Promise<{ activity: ActivityRec; delivery?: DeliveryResult }>;
+  /** An @mention of the app written as a reply in the thread of `parentId` (or top-level without
+   *  it): a new session whose `comment` is the thread root and whose `sourceCommentId` is the
+   *  mention; sends the mention's `Comment` webhook and the `created` event (user-message order). */
+  mention(issueId: string, body: string, opts?: { parentId?: string; userId?: string; guidance?: string[] }): Promise<{ session: SessionRec; comment: CommentRec; delivery?: DeliveryResult; commentDelivery?: DeliveryResult }>;
+  /** A user message in a session: a reply in the session thread, a prompt activity, and both
+   *  the `Comment` and the `prompted` webhooks in the configured order. Stop (`signal: 'stop'`)
+   *  comes from Linear's menu and writes no comment. */
+  prompt(sessionId: string, body: string, opts?: { signal?: 'stop' | 'continue' | 'auth' | 'select'; signalMetadata?: Record<string, unknown>; userId?: string; send?: boolean }): Promise<{ activity: ActivityRec; delivery?: DeliveryResult; comment?: CommentRec; commentDelivery?: DeliveryResult }>;
+  /** Sets the order and gap of the two webhooks of a user message. */
+  setUserMessageDelivery(delivery: Partial<UserMessageDelivery>): void;
+  /** Sets the webhook categories enabled in the app. */
+  setWebhookCategories(categories: readonly WebhookCategory[]): void;
+  /** Resolves once every webhook sent in the background (kai's echoed comments) was answered. */
+  settled(): Promise<void>;
   /** The user pressed Stop. */
   stopSession(sessionId: string): Promise<{ activity: ActivityRec; delivery?: DeliveryResult }>;
   comment(issueId: string, body: string, opts?: { userId?: string; send?: boolean }): Promise<DeliveryResult | undefined>;
-  /** Changes an issue as a user would and sends the `Issue` update webhook. */
-  userUpdatesIssue(issueId: string, changes: { stateName?: string; delegateId?: string | null; title?: string }): Promise<DeliveryResult | undefined>;
+  /** Changes an issue as a user would. Sends the `AppUserNotification`s Linear sends the app user
+   *  (`issueUnassignedFromYou` when it loses the delegation or assignment, `issueStatusChanged`
+   *  when an issue it holds changes state) and, when that category is enabled, the `Issue`
+   *  update webhook. Returns the `Issue` delivery if sent, else the first notification's. */
+  userUpdatesIssue(issueId: string, changes: { stateName?: string; delegateId?: string | null; assigneeId?: string | null; title?: string }): Promise<DeliveryResult | undefined>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -86,6 +128,12 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   const faults = new FaultPlan(opts.rateLimit);
   const log: RecordedRequest[] = [];
   let webhookUrl = opts.webhookUrl;
+  let accessToken = opts.accessToken;
+  let categories = new Set<WebhookCategory>(opts.webhookCategories ?? ALL_WEBHOOK_CATEGORIES);
+  let userMessage: UserMessageDelivery = { order: 'session-first', gapMs: 0, ...opts.userMessage };
+  const background = new Set<Promise<unknown>>();
+  /** Comments whose webhook the caller sends itself (user messages, in their configured order). */
+  const sentByCaller = new Set<string>();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
@@ -104,6 +152,15 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   const store = new LinearStore(baseUrl);
   const root = createRoot(store);
   const webhooks = new WebhookSender(store, webhookSecret);
+  // Linear sends a Comment webhook for every comment, kai's own included (its final activities).
+  store.onComment = (comment) => {
+    if (sentByCaller.delete(comment.id)) return;
+    if (!comment.userId && !opts.markerCommentWebhook) return;
+    if (!webhookUrl || !categories.has('Comment')) return;
+    const payload = webhooks.commentCreated(comment);
+    const sending = webhooks.send(webhookUrl, payload).finally(() => background.delete(sending));
+    background.add(sending);
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', baseUrl);
@@ -122,9 +179,9 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   }
 
   function authorized(req: IncomingMessage): boolean {
-    if (!opts.accessToken) return typeof req.headers.authorization === 'string' && req.headers.authorization.length > 0;
+    if (!accessToken) return typeof req.headers.authorization === 'string' && req.headers.authorization.length > 0;
     const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
-    const want = Buffer.from(opts.accessToken);
+    const want = Buffer.from(accessToken);
     return given.length === want.length && timingSafeEqual(given, want);
   }
 
@@ -161,8 +218,9 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     };
 
     if (!authorized(req)) {
-      record({ ...meta, status: 401, outcome: 'unauthorized' });
-      return sendJson(res, 401, {
+      const status = opts.authFailureStatus ?? 401;
+      record({ ...meta, status, outcome: 'unauthorized' });
+      return sendJson(res, status, {
         errors: [graphqlError('Authentication required, not authenticated', 'AUTHENTICATION_ERROR', 'authentication error', true)],
       });
     }
@@ -180,12 +238,13 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     const delay = faults.takeLatency(meta.rootFields);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const injected = faults.takeStatus(meta.rootFields);
-    if (injected) {
-      record({ ...meta, status: injected, outcome: 'fault' });
-      res.statusCode = injected;
+    const fail = (status: number) => {
+      record({ ...meta, status, outcome: 'fault' });
+      res.statusCode = status;
       res.setHeader('Content-Type', 'text/html');
-      return void res.end(`<html><body>${injected} emulated upstream failure</body></html>`);
-    }
+      res.end(`<html><body>${status} emulated upstream failure</body></html>`);
+    };
+    if (injected && !injected.lostResponse) return fail(injected.status);
 
     if (!document) {
       record({ ...meta, status: 400, outcome: 'invalid', errors: [parseError ?? 'no query'] });
@@ -205,6 +264,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
       variableValues: variables,
       operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
     });
+    if (injected?.lostResponse) return fail(injected.status);
     if (result.errors?.length) {
       const errors = result.errors.map(formatExecutionError);
       const userErrors = errors.every((e) => e.extensions.userError);
@@ -232,7 +292,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   function getAsset(req: IncomingMessage, res: ServerResponse, rest: string): void {
     const id = rest.split('/')[0] ?? '';
     const upload = store.uploads.get(id);
-    if (opts.accessToken && !authorized(req)) return sendJson(res, 401, { error: 'Authentication required' });
+    if (accessToken && !authorized(req)) return sendJson(res, 401, { error: 'Authentication required' });
     if (!upload?.data) return sendJson(res, 404, { error: 'No such asset' });
     res.statusCode = 200;
     res.setHeader('Content-Type', upload.contentType);
@@ -269,6 +329,11 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
         }
         case 'stop':
           return sendJson(res, 200, await emulator.stopSession(String(input.sessionId)));
+        case 'mention':
+          return sendJson(res, 200, await emulator.mention(String(input.issueId), String(input.body ?? ''), { parentId: input.parentId as string | undefined }));
+        case 'user-message-delivery':
+          emulator.setUserMessageDelivery(input as Partial<UserMessageDelivery>);
+          return sendJson(res, 200, { ok: true });
         case 'comment':
           return sendJson(res, 200, { delivery: await emulator.comment(String(input.issueId), String(input.body ?? '')) });
         case 'delete-session':
@@ -317,53 +382,136 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     setRateLimit: (c) => faults.setRateLimit(c),
     clearFaults: () => faults.clear(),
     setWebhookUrl: (u) => void (webhookUrl = u),
+    setAccessToken: (t) => void (accessToken = t),
     sendWebhook: (payload, o = {}) => webhooks.send(target(o.url), payload, { deliveryId: o.deliveryId }),
     redeliver: (deliveryId, o = {}) => webhooks.redeliver(target(o.url), deliveryId, { sameBody: o.sameBody }),
     async startSession(input) {
       const issue = store.issue(input.issueId);
-      const creatorId = input.creatorId ?? [...store.users.values()].find((u) => !u.app)?.id;
-      const comment = input.commentBody ? store.addComment({ issueId: issue.id, body: input.commentBody, userId: creatorId }) : undefined;
-      const session = store.addSession({ issueId: issue.id, commentId: comment?.id, creatorId });
+      const creatorId = input.creatorId ?? humanId();
+      const mentionId = randomUUID();
+      if (input.commentBody) sentByCaller.add(mentionId);
+      const comment = input.commentBody
+        ? store.addComment({ id: mentionId, issueId: issue.id, body: input.commentBody, userId: creatorId })
+        : store.addComment({ issueId: issue.id, body: sessionMarker(store.appUser.name), userId: null });
+      const session = store.addSession({ issueId: issue.id, commentId: comment.id, creatorId });
       if (input.send === false || (!webhookUrl && input.send !== true)) return { session };
-      return { session, delivery: await emulator.sendWebhook(webhooks.agentSessionCreated(session, { guidance: input.guidance })) };
+      const created = webhooks.agentSessionCreated(session, { guidance: input.guidance });
+      if (!input.commentBody) return { session, delivery: await sendIf('AgentSessionEvent', created) };
+      // A top-level @mention is a user message: its Comment webhook comes too.
+      return { session, delivery: (await sendPair(webhooks.commentCreated(comment), created)).session };
+    },
+    async mention(issueId, body, o = {}) {
+      const issue = store.issue(issueId);
+      const userId = o.userId ?? humanId();
+      const id = randomUUID();
+      sentByCaller.add(id);
+      const comment = store.addComment({ id, issueId: issue.id, body, userId, parentId: o.parentId });
+      const root = comment.parentId ? store.threadRoot(comment.id) : comment;
+      const session = store.addSession({ issueId: issue.id, commentId: root.id, sourceCommentId: comment.id, creatorId: userId });
+      if (!webhookUrl) return { session, comment };
+      const pair = await sendPair(webhooks.commentCreated(comment), webhooks.agentSessionCreated(session, { guidance: o.guidance }));
+      return { session, comment, delivery: pair.session, commentDelivery: pair.comment };
     },
     async prompt(sessionId, body, o = {}) {
       const session = store.get(store.sessions, sessionId, 'AgentSession');
-      const userId = o.userId ?? session.creatorId ?? [...store.users.values()].find((u) => !u.app)?.id ?? store.appUser.id;
-      const activity = store.createActivity({ agentSessionId: session.id, content: { type: 'prompt', body }, signal: o.signal, userId });
-      if (o.send === false || (!webhookUrl && o.send !== true)) return { activity };
-      return { activity, delivery: await emulator.sendWebhook(webhooks.agentSessionPrompted(session, activity)) };
+      const userId = o.userId ?? session.creatorId ?? humanId() ?? store.appUser.id;
+      // A message is a reply in the session thread; Stop comes from a menu and writes none.
+      let comment: CommentRec | undefined;
+      if (o.signal !== 'stop' && session.issueId && store.issues.has(session.issueId)) {
+        const id = randomUUID();
+        sentByCaller.add(id);
+        comment = store.addComment({ id, issueId: session.issueId, body, userId, parentId: session.commentId });
+      }
+      const activity = store.createActivity({
+        agentSessionId: session.id,
+        content: { type: 'prompt', body },
+        signal: o.signal,
+        signalMetadata: o.signalMetadata,
+        userId,
+        sourceCommentId: comment?.id,
+      });
+      if (o.send === false || (!webhookUrl && o.send !== true)) return { activity, comment };
+      const prompted = webhooks.agentSessionPrompted(session, activity);
+      if (!comment) return { activity, delivery: await sendIf('AgentSessionEvent', prompted) };
+      const pair = await sendPair(webhooks.commentCreated(comment), prompted);
+      return { activity, comment, delivery: pair.session, commentDelivery: pair.comment };
     },
     stopSession: (sessionId) => emulator.prompt(sessionId, 'Stop', { signal: 'stop' }),
+    setUserMessageDelivery: (d) => void (userMessage = { ...userMessage, ...d }),
+    setWebhookCategories: (c) => void (categories = new Set(c)),
+    async settled() {
+      while (background.size) await Promise.allSettled([...background]);
+    },
     async comment(issueId, body, o = {}) {
       const issue = store.issue(issueId);
-      const userId = o.userId ?? [...store.users.values()].find((u) => !u.app)?.id ?? store.appUser.id;
-      const comment = store.addComment({ issueId: issue.id, body, userId });
+      const userId = o.userId ?? humanId() ?? store.appUser.id;
+      const id = randomUUID();
+      sentByCaller.add(id);
+      const comment = store.addComment({ id, issueId: issue.id, body, userId });
       if (o.send === false || (!webhookUrl && o.send !== true)) return undefined;
-      return emulator.sendWebhook(webhooks.commentCreated(comment));
+      return sendIf('Comment', webhooks.commentCreated(comment));
     },
     async userUpdatesIssue(issueId, changes) {
       const issue = store.issue(issueId);
+      const app = store.appUser.id;
+      const held = () => issue.delegateId === app || issue.assigneeId === app;
+      const heldBefore = held();
       const updatedFrom: Record<string, unknown> = { updatedAt: issue.updatedAt };
+      const notes: AppUserNotificationType[] = [];
       if (changes.stateName) {
         const state = store.teamStates(issue.teamId).find((s) => s.name.toLowerCase() === changes.stateName!.toLowerCase());
         if (!state) throw new LinearUserError(`No state named ${changes.stateName} in the issue's team`);
         updatedFrom.stateId = issue.stateId;
+        if (state.id !== issue.stateId && heldBefore) notes.push('issueStatusChanged');
         store.updateIssue(issue.id, { stateId: state.id });
       }
       if (changes.delegateId !== undefined) {
         updatedFrom.delegateId = issue.delegateId ?? null;
         issue.delegateId = changes.delegateId ?? undefined;
       }
+      if (changes.assigneeId !== undefined) {
+        updatedFrom.assigneeId = issue.assigneeId ?? null;
+        issue.assigneeId = changes.assigneeId ?? undefined;
+      }
+      if (heldBefore && !held()) notes.push('issueUnassignedFromYou');
+      if (!heldBefore && held()) notes.push('issueAssignedToYou');
       if (changes.title !== undefined) {
         updatedFrom.title = issue.title;
         issue.title = changes.title;
       }
       issue.updatedAt = new Date().toISOString();
       if (!webhookUrl) return undefined;
-      return emulator.sendWebhook(webhooks.issueUpdated(issue, updatedFrom));
+      const actor = store.users.get(humanId() ?? '');
+      const sent: Array<DeliveryResult | undefined> = [];
+      for (const note of notes) sent.push(await sendIf('AppUserNotification', webhooks.appUserNotification(note, issue, actor)));
+      const issueDelivery = await sendIf('Issue', webhooks.issueUpdated(issue, updatedFrom));
+      return issueDelivery ?? sent.find((d) => d);
     },
   };
+
+  function humanId(): string | undefined {
+    return [...store.users.values()].find((u) => !u.app)?.id;
+  }
+
+  /** Sends a payload if its category is enabled in the app; undefined when it is not. */
+  async function sendIf(category: WebhookCategory, payload: WebhookPayload): Promise<DeliveryResult | undefined> {
+    if (!categories.has(category)) return undefined;
+    return emulator.sendWebhook(payload);
+  }
+
+  /** The two webhooks of one user message, in the configured order and gap. */
+  async function sendPair(comment: WebhookPayload, session: WebhookPayload): Promise<{ comment?: DeliveryResult; session?: DeliveryResult }> {
+    const { order, gapMs } = userMessage;
+    const gap = () => (gapMs > 0 ? new Promise((r) => setTimeout(r, gapMs)) : Promise.resolve());
+    if (order === 'comment-first') {
+      const c = await sendIf('Comment', comment);
+      await gap();
+      return { comment: c, session: await sendIf('AgentSessionEvent', session) };
+    }
+    const a = await sendIf('AgentSessionEvent', session);
+    await gap();
+    return { session: a, comment: await sendIf('Comment', comment) };
+  }
   if (opts.seed) emulator.workspace = seedStandardWorkspace(store, opts.seed === true ? {} : opts.seed);
   return emulator;
 }

@@ -50,7 +50,7 @@ export interface EmulatorSnapshot {
   cycles: Array<{ id: string; teamId: string; number: number }>;
   labels: Array<{ id: string; name: string; teamId?: string }>;
   issues: SnapshotIssue[];
-  comments: Array<{ id: string; issueId: string; body: string }>;
+  comments: Array<{ id: string; issueId: string; body: string; userId?: string; parentId?: string }>;
   sessions: SnapshotSession[];
   uploads: Array<{ id: string; filename: string; contentType: string; size: number; uploaded: boolean; assetUrl: string }>;
 }
@@ -93,7 +93,7 @@ export function emulatorSnapshot(store: LinearStore): EmulatorSnapshot {
         delegateId: i.delegateId,
       };
     }),
-    comments: [...store.comments.values()].map((c) => ({ id: c.id, issueId: c.issueId, body: c.body })),
+    comments: [...store.comments.values()].map((c) => ({ id: c.id, issueId: c.issueId, body: c.body, userId: c.userId, parentId: c.parentId })),
     sessions: [...store.sessions.values()].map((s) => {
       const ids = store.sessionActivities.get(s.id) ?? [];
       return {

@@ -1,6 +1,8 @@
 // The emulator's in-memory Linear workspace: plain records and the operations on them that
-// behave like Linear where kai depends on it (ephemeral replacement, idempotent activity ids,
-// session status derived from the last activity, `Entity not found` for missing entities).
+// behave like Linear where kai depends on it (ephemeral replacement, client ids that must be
+// UUID v4 and are refused when reused, session status derived from the last activity, final
+// activities that become comments by the app user, `Entity not found` for missing entities).
+// docs/linear.md names the Linear behaviour behind each rule.
 import { randomUUID } from 'node:crypto';
 
 export type StateType = 'triage' | 'backlog' | 'unstarted' | 'started' | 'completed' | 'canceled';
@@ -36,13 +38,17 @@ export interface IssueRec {
   completedAt?: string;
   canceledAt?: string;
 }
-export interface CommentRec { id: string; issueId: string; body: string; userId: string; parentId?: string; createdAt: string }
+/** `userId` is absent for the thread-root comment Linear itself writes for a delegated session. */
+export interface CommentRec { id: string; issueId: string; body: string; userId?: string; parentId?: string; createdAt: string }
 export interface ExternalUrlRec { label: string; url: string }
 export interface PlanItemRec { content: string; status: PlanStatus }
 export interface SessionRec {
   id: string;
   issueId?: string;
+  /** The session thread's root comment. */
   commentId?: string;
+  /** The comment that opened the session (an @mention); the root itself for a delegation. */
+  sourceCommentId?: string;
   creatorId?: string;
   appUserId: string;
   plan?: PlanItemRec[];
@@ -63,6 +69,8 @@ export interface ActivityRec {
   signalMetadata?: unknown;
   userId: string;
   createdAt: string;
+  /** The comment the activity is shown as (user prompts, and response/error/elicitation). */
+  sourceCommentId?: string;
   /** An ephemeral activity the next activity in its session replaced (Linear hides it). */
   replaced: boolean;
 }
@@ -94,6 +102,18 @@ export class LinearUserError extends Error {
   constructor(message: string, readonly userPresentableMessage = message) {
     super(message);
   }
+}
+
+/** Linear documents client-chosen ids (`AgentActivityCreateInput.id`, `IssueCreateInput.id`) as UUID v4. */
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+function requireUuidV4(id: string, field: string): void {
+  if (!UUID_V4.test(id)) throw new LinearUserError('Argument Validation Error', `${field} must be a UUID v4.`);
+}
+
+/** What Linear writes as the root of a delegated session's thread. */
+export function sessionMarker(appName: string): string {
+  return `This thread is for an agent session with ${appName}.`;
 }
 
 export function entityNotFound(entity: string): LinearUserError {
@@ -129,8 +149,17 @@ export class LinearStore {
   readonly attachments = new Map<string, AttachmentRec>();
   readonly uploads = new Map<string, UploadRec>();
   lastSyncId = 1000;
+  /** Called for every comment created (by a user, by kai, or for a final activity): the
+   *  server sends Linear's `Comment` webhook for it. */
+  onComment?: (comment: CommentRec) => void;
 
   constructor(readonly baseUrl: string) {}
+
+  /** The root of the thread a comment belongs to (Linear threads are one level deep). */
+  threadRoot(commentId: string): CommentRec {
+    const c = this.get(this.comments, commentId, 'Comment');
+    return c.parentId ? (this.comments.get(c.parentId) ?? c) : c;
+  }
 
   nextSyncId(): number {
     return ++this.lastSyncId;
@@ -263,6 +292,7 @@ export class LinearStore {
     id?: string;
   }): IssueRec {
     const team = this.get(this.teams, input.teamId, 'Team');
+    if (input.id) requireUuidV4(input.id, 'id');
     if (input.id && this.issues.has(input.id)) throw new LinearUserError(`Issue with id ${input.id} already exists`);
     const states = this.teamStates(team.id);
     const state = input.stateId
@@ -295,26 +325,31 @@ export class LinearStore {
     return issue;
   }
 
-  addComment(input: { issueId: string; body: string; userId?: string; parentId?: string; id?: string }): CommentRec {
+  /** `userId: null` writes a comment with no author, as Linear's own session marker is. */
+  addComment(input: { issueId: string; body: string; userId?: string | null; parentId?: string; id?: string }): CommentRec {
     this.get(this.issues, input.issueId, 'Issue');
+    // Replies to a reply land in the root's thread: Linear threads are one level deep.
+    const parentId = input.parentId ? this.threadRoot(input.parentId).id : undefined;
     const comment: CommentRec = {
       id: input.id ?? randomUUID(),
       issueId: input.issueId,
       body: input.body,
-      userId: input.userId ?? this.appUser.id,
-      parentId: input.parentId,
+      userId: input.userId === null ? undefined : (input.userId ?? this.appUser.id),
+      parentId,
       createdAt: now(),
     };
     this.comments.set(comment.id, comment);
+    this.onComment?.(comment);
     return comment;
   }
 
-  addSession(input: { issueId?: string; commentId?: string; creatorId?: string; id?: string }): SessionRec {
+  addSession(input: { issueId?: string; commentId?: string; sourceCommentId?: string; creatorId?: string; id?: string }): SessionRec {
     if (input.issueId) this.get(this.issues, input.issueId, 'Issue');
     const session: SessionRec = {
       id: input.id ?? randomUUID(),
       issueId: input.issueId,
       commentId: input.commentId,
+      sourceCommentId: input.sourceCommentId ?? input.commentId,
       creatorId: input.creatorId,
       appUserId: this.appUser.id,
       externalUrls: [],
@@ -343,18 +378,20 @@ export class LinearStore {
     signal?: string | null;
     signalMetadata?: unknown;
     userId?: string;
+    /** A user's prompt written as a comment in the session thread. */
+    sourceCommentId?: string;
   }): ActivityRec {
     const session = this.get(this.sessions, input.agentSessionId, 'AgentSession');
     if (input.id) {
-      const existing = this.activities.get(input.id);
-      // A retried create with the same client id returns the first one: nothing posts twice.
-      if (existing && existing.sessionId === session.id) return existing;
-      if (existing) throw new LinearUserError(`Agent activity id ${input.id} is already in use`);
+      requireUuidV4(input.id, 'id');
+      // Linear documents no idempotency for the client id: a second create with it is refused.
+      if (this.activities.has(input.id)) throw new LinearUserError(`Agent activity with id ${input.id} already exists`, 'An entity with this id already exists.');
     }
     const content = validateContent(input.content);
     const ephemeral = Boolean(input.ephemeral);
     if (ephemeral && content.type !== 'thought' && content.type !== 'action')
       throw new LinearUserError(`Only thought and action activities can be ephemeral, not ${content.type}`);
+    validateSignal(content.type, input.signal ?? undefined, input.signalMetadata);
     const ids = this.sessionActivities.get(session.id)!;
     const previous = ids.length ? this.activities.get(ids[ids.length - 1]!) : undefined;
     if (previous?.ephemeral) previous.replaced = true;
@@ -367,6 +404,7 @@ export class LinearStore {
       signalMetadata: input.signalMetadata ?? undefined,
       userId: input.userId ?? this.appUser.id,
       createdAt: now(),
+      sourceCommentId: input.sourceCommentId,
       replaced: false,
     };
     this.activities.set(activity.id, activity);
@@ -374,6 +412,12 @@ export class LinearStore {
     session.updatedAt = activity.createdAt;
     session.startedAt ??= activity.createdAt;
     if (content.type === 'response' || content.type === 'error') session.endedAt = activity.createdAt;
+    // What the agent says to the user shows in the issue as a reply by the app user in the
+    // session's thread, and Linear sends the Comment webhook for it like for any comment.
+    if (COMMENT_TYPES.has(content.type) && session.issueId && this.issues.has(session.issueId)) {
+      const comment = this.addComment({ issueId: session.issueId, body: String(content.body), userId: this.appUser.id, parentId: session.commentId });
+      activity.sourceCommentId = comment.id;
+    }
     return activity;
   }
 
@@ -479,6 +523,31 @@ export const DEFAULT_STATES: Array<{ name: string; type: StateType; position: nu
   { name: 'Done', type: 'completed', position: 5 },
   { name: 'Canceled', type: 'canceled', position: 6 },
 ];
+
+/** Agent activities that Linear shows as a comment by the app user. */
+const COMMENT_TYPES = new Set(['response', 'error', 'elicitation']);
+
+/** Signals and the activity types they apply to (Linear's signals page). */
+const SIGNAL_TYPES: Record<string, string[]> = {
+  stop: ['prompt'],
+  continue: ['prompt'],
+  auth: ['elicitation'],
+  select: ['elicitation'],
+};
+
+function validateSignal(type: string, signal: string | undefined, metadata: unknown): void {
+  if (signal === undefined) return;
+  const applies = SIGNAL_TYPES[signal];
+  if (!applies) throw new LinearUserError(`Invalid agent activity signal: ${signal}`);
+  if (!applies.includes(type)) throw new LinearUserError(`The ${signal} signal applies to ${applies.join('/')} activities, not ${type}`);
+  if (signal === 'select') {
+    const options = (metadata as { options?: unknown } | undefined)?.options;
+    if (!Array.isArray(options) || options.length === 0 || !options.every((o) => typeof (o as { value?: unknown })?.value === 'string'))
+      throw new LinearUserError('The select signal needs signalMetadata.options: a non-empty list of {value: string}');
+  }
+  if (signal === 'auth' && typeof (metadata as { url?: unknown } | undefined)?.url !== 'string')
+    throw new LinearUserError('The auth signal needs signalMetadata.url');
+}
 
 const CONTENT_FIELDS: Record<string, { required: string[]; optional: string[] }> = {
   thought: { required: ['body'], optional: [] },

@@ -4,6 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type {
   AgentSessionEventWebhookPayload,
+  AppUserNotificationWebhookPayloadWithNotification,
   EntityWebhookPayloadWithCommentData,
   EntityWebhookPayloadWithIssueData,
 } from '@linear/sdk/webhooks';
@@ -21,7 +22,11 @@ export type Wire<T> = T extends Date
 export type AgentSessionEventPayload = Wire<AgentSessionEventWebhookPayload & { type: 'AgentSessionEvent' }>;
 export type CommentEventPayload = Wire<EntityWebhookPayloadWithCommentData>;
 export type IssueEventPayload = Wire<EntityWebhookPayloadWithIssueData>;
-export type WebhookPayload = AgentSessionEventPayload | CommentEventPayload | IssueEventPayload;
+export type AppUserNotificationPayload = Wire<AppUserNotificationWebhookPayloadWithNotification>;
+export type WebhookPayload = AgentSessionEventPayload | CommentEventPayload | IssueEventPayload | AppUserNotificationPayload;
+
+/** The inbox notifications kai's app user receives about issues (Linear's `NotificationType`s). */
+export type AppUserNotificationType = 'issueUnassignedFromYou' | 'issueStatusChanged' | 'issueAssignedToYou' | 'issueMention' | 'issueCommentMention' | 'issueNewComment';
 
 export interface Delivery {
   deliveryId: string;
@@ -125,7 +130,20 @@ export class WebhookSender {
   }
 
   private commentChild(c: CommentRec) {
-    return { id: c.id, body: c.body, issueId: c.issueId, userId: c.userId };
+    return { id: c.id, body: c.body, issueId: c.issueId, userId: c.userId ?? null };
+  }
+
+  private issueWithDescription(issue: IssueRec) {
+    const team = this.store.teams.get(issue.teamId);
+    return {
+      id: issue.id,
+      identifier: issue.identifier,
+      title: issue.title,
+      description: issue.description ?? null,
+      url: this.store.issueUrl(issue),
+      teamId: issue.teamId,
+      team: { id: issue.teamId, key: team?.key ?? '', name: team?.name ?? '' },
+    };
   }
 
   private sessionPayload(session: SessionRec): AgentSessionEventPayload['agentSession'] {
@@ -158,7 +176,7 @@ export class WebhookSender {
           : undefined,
       commentId: comment?.id,
       comment: comment ? this.commentChild(comment) : undefined,
-      sourceCommentId: comment?.id,
+      sourceCommentId: session.sourceCommentId ?? comment?.id,
       creatorId: creator?.id,
       creator: this.userChild(creator),
       startedAt: session.startedAt ?? null,
@@ -171,6 +189,7 @@ export class WebhookSender {
 
   /** `AgentSessionEvent` created: the payload Linear sends when the app is delegated or mentioned. */
   agentSessionCreated(session: SessionRec, opts: { guidance?: string[] } = {}): AgentSessionEventPayload {
+    // Everything said on the issue before, the @mention included; not the thread root itself.
     const previousComments = session.issueId
       ? [...this.store.comments.values()].filter((c) => c.issueId === session.issueId && c.id !== session.commentId).map((c) => this.commentChild(c))
       : [];
@@ -203,6 +222,7 @@ export class WebhookSender {
         content: activity.content,
         signal: activity.signal ?? null,
         signalMetadata: (activity.signalMetadata as Record<string, unknown> | undefined) ?? null,
+        sourceCommentId: activity.sourceCommentId ?? null,
         createdAt: activity.createdAt,
         updatedAt: activity.createdAt,
         userId: activity.userId,
@@ -215,7 +235,8 @@ export class WebhookSender {
   commentCreated(comment: CommentRec): CommentEventPayload {
     const issue = this.store.issues.get(comment.issueId);
     const team = issue ? this.store.teams.get(issue.teamId) : undefined;
-    const user = this.store.users.get(comment.userId);
+    const user = comment.userId ? this.store.users.get(comment.userId) : undefined;
+    const parent = comment.parentId ? this.store.comments.get(comment.parentId) : undefined;
     return {
       ...this.base(),
       type: 'Comment',
@@ -230,6 +251,7 @@ export class WebhookSender {
         reactionData: {},
         issueId: comment.issueId,
         parentId: comment.parentId,
+        parent: parent ? this.commentChild(parent) : undefined,
         userId: comment.userId,
         user: this.userChild(user),
         issue:
@@ -237,6 +259,30 @@ export class WebhookSender {
             ? { id: issue.id, identifier: issue.identifier, title: issue.title, url: this.store.issueUrl(issue), teamId: team.id, team: { id: team.id, key: team.key, name: team.name } }
             : undefined,
       },
+    };
+  }
+
+  /** `AppUserNotification`: Linear's inbox notification to the app user (category "Inbox
+   *  notifications"); `action` is the notification type. */
+  appUserNotification(type: AppUserNotificationType, issue: IssueRec, actor: UserRec | undefined): AppUserNotificationPayload {
+    const at = new Date().toISOString();
+    return {
+      ...this.base(),
+      type: 'AppUserNotification',
+      action: type,
+      appUserId: this.store.appUser.id,
+      oauthClientId: this.oauthClientId,
+      notification: {
+        id: randomUUID(),
+        type,
+        createdAt: at,
+        updatedAt: at,
+        userId: this.store.appUser.id,
+        actorId: actor?.id ?? null,
+        actor: this.userChild(actor) ?? null,
+        issueId: issue.id,
+        issue: this.issueWithDescription(issue),
+      } as AppUserNotificationPayload['notification'],
     };
   }
 
@@ -308,7 +354,7 @@ export class WebhookSender {
     const comments = [...store.comments.values()].filter((c) => c.issueId === issue.id);
     if (comments.length) {
       lines.push('', '<comment-thread>');
-      for (const c of comments) lines.push(`<comment author="${store.users.get(c.userId)?.name ?? 'unknown'}">${c.body}</comment>`);
+      for (const c of comments) lines.push(`<comment author="${(c.userId && store.users.get(c.userId)?.name) || 'Linear'}">${c.body}</comment>`);
       lines.push('</comment-thread>');
     }
     if (guidance.length) {

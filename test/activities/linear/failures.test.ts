@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
+import { messageParts } from '../../../src/domain/message-parts';
 import { ErrorTypes } from '../../../src/activities/errors';
 import { requestLog, sleep, startRig, TOKEN, type Rig } from './helpers';
 
@@ -32,8 +33,9 @@ test('RATELIMITED waits until the reset Linear gives, then posts the final respo
   rig = await startRig({ rateLimit: { limit: 2, windowMs: 1_500 } });
   const acts = createLinearActivities({ linear: rig.linear, transport: { max_body_chars: 200 } });
   const body = Array.from({ length: 6 }, (_, i) => `Paragraph ${i}: ${'word '.repeat(20)}`).join('\n\n');
-  // The workflow chose the id once; every retry carries the same input.
-  const input = { agentSessionId: rig.sessionId, activityId: randomUUID(), kind: 'response' as const, body };
+  // The workflow chose the ids once; every retry carries the same input.
+  const partIds = messageParts(body, 200).slice(1).map(() => randomUUID());
+  const input = { agentSessionId: rig.sessionId, activityId: randomUUID(), kind: 'response' as const, body, partIds };
   const { failures } = await retryLikeTemporal(() => acts.linearPostFinal(input));
   expect(failures.length).toBeGreaterThan(0);
   const first = failures[0] as ApplicationFailure;
@@ -44,9 +46,9 @@ test('RATELIMITED waits until the reset Linear gives, then posts the final respo
   const log = await requestLog(rig.emulator);
   expect(log.filter((r) => r.outcome === 'ratelimited').length).toBeGreaterThan(0);
   const session = rig.emulator.snapshot().sessions[0]!;
-  const parts = session.activities.map((a) => String(a.content.body));
-  expect(parts.join('\n\n')).toBe(body);
-  expect(new Set(session.activities.map((a) => a.id)).size).toBe(parts.length);
+  expect(session.activities.map((a) => String(a.content.body))).toEqual(messageParts(body, 200));
+  expect(session.activities.map((a) => a.type)).toEqual([...partIds.map(() => 'thought'), 'response']);
+  expect(session.activities.map((a) => a.id)).toEqual([...partIds, input.activityId]);
 });
 
 test('a burst of 5xx is retried and the acknowledgement appears exactly once', async () => {
@@ -62,20 +64,28 @@ test('a burst of 5xx is retried and the acknowledgement appears exactly once', a
   expect(session.activities).toEqual([expect.objectContaining({ id: input.activityId, type: 'thought', ephemeral: true })]);
 });
 
-test('a retry after a lost response does not post twice (idempotent by activity id)', async () => {
+test('a retry after a lost response posts nothing twice: Linear refuses the repeated ids and kai takes them as posted', async () => {
   rig = await startRig();
   const acts = createLinearActivities({ linear: rig.linear, transport: { max_body_chars: 300 } });
   const body = Array.from({ length: 5 }, (_, i) => `Part ${i} ${'x'.repeat(150)}`).join('\n\n');
-  const input = { agentSessionId: rig.sessionId, activityId: randomUUID(), kind: 'response' as const, body };
+  const partIds = messageParts(body, 300).slice(1).map(() => randomUUID());
+  const input = { agentSessionId: rig.sessionId, activityId: randomUUID(), kind: 'response' as const, body, partIds };
   await acts.linearPostFinal(input);
   // The worker crashed before reporting success; Temporal runs it again on another worker.
   const otherWorker = createLinearActivities({ linear: rig.linear, transport: { max_body_chars: 300 } });
   await otherWorker.linearPostFinal(input);
-  expect((await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('agentActivityCreate'))).toHaveLength(10);
+  const creates = (await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('agentActivityCreate'));
+  const n = partIds.length + 1;
+  expect(creates).toHaveLength(2 * n);
+  expect(creates.filter((r) => r.outcome === 'error')).toHaveLength(n);
+  expect(creates.filter((r) => r.outcome === 'error').every((r) => /already exists/.test(r.errors!.join()))).toBe(true);
   const session = rig.emulator.snapshot().sessions[0]!;
-  expect(session.activities.map((a) => a.content.body).join('\n\n')).toBe(body);
-  expect(session.activities.length).toBe(5);
-  expect(session.activities[0]!.id).toBe(input.activityId);
+  expect(session.activities).toHaveLength(n);
+  expect(session.activities.filter((a) => a.type === 'response')).toHaveLength(1);
+  expect(session.activities.at(-1)!.id).toBe(input.activityId);
+  // One final activity, one comment by kai.
+  const kaiComments = [...rig.emulator.state.comments.values()].filter((c) => c.userId === rig.emulator.state.appUser.id);
+  expect(kaiComments).toHaveLength(1);
 });
 
 test('progress survives a 5xx burst and a rate limit with nothing lost or duplicated', async () => {

@@ -1,6 +1,7 @@
-// Splitting and trimming final messages at paragraph boundaries without breaking code fences.
+// Splitting and trimming final messages at paragraph boundaries without breaking code fences,
+// and the parts a long final message is posted as (src/domain/message-parts.ts).
 import { fitMessage, splitMessage, trimMessage } from '../../../src/activities/linear/message';
-import { partActivityId } from '../../../src/activities/linear/ids';
+import { messageParts, DEFAULT_MAX_BODY_CHARS } from '../../../src/domain/message-parts';
 
 const para = (n: number, len = 80) => `Paragraph ${n} ${'x'.repeat(len - 12 - String(n).length)}`;
 const fencesBalanced = (s: string) => (s.match(/^```/gm) ?? []).length % 2 === 0;
@@ -76,10 +77,33 @@ test('fitMessage follows message_overflow', () => {
   expect(fitMessage(body, 200, 'trim')).toHaveLength(1);
 });
 
-test('split parts get deterministic ids derived from the first', () => {
-  const first = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
-  expect(partActivityId(first, 0)).toBe(first);
-  expect(partActivityId(first, 1)).toBe(partActivityId(first, 1));
-  expect(partActivityId(first, 1)).not.toBe(partActivityId(first, 2));
-  expect(partActivityId(first, 1)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+describe('messageParts', () => {
+  test('a body within the limit is one part, unchanged', () => {
+    expect(messageParts('All done.', 100)).toEqual(['All done.']);
+    expect(messageParts('x'.repeat(DEFAULT_MAX_BODY_CHARS))).toHaveLength(1);
+    expect(messageParts('x'.repeat(DEFAULT_MAX_BODY_CHARS + 1)).length).toBe(2);
+  });
+
+  test('a long body becomes numbered parts within the limit, in order, nothing lost', () => {
+    const paras = Array.from({ length: 12 }, (_, i) => para(i, 90));
+    const body = paras.join('\n\n');
+    const parts = messageParts(body, 300);
+    expect(parts.length).toBeGreaterThan(3);
+    expect(parts.every((p) => p.length <= 300)).toBe(true);
+    parts.forEach((p, i) => expect(p.startsWith(`_Part ${i + 1} of ${parts.length}_\n\n`)).toBe(true));
+    const rejoined = parts.map((p) => p.replace(/^_Part \d+ of \d+_\n\n/, '')).join('\n\n');
+    expect(rejoined).toBe(body);
+  });
+
+  test('is deterministic (the workflow and the activity agree on the count) and keeps fences closed', () => {
+    const body = ['Intro.', ['```sh', ...Array.from({ length: 60 }, (_, i) => `echo ${i}`), '```'].join('\n'), 'Outro.'].join('\n\n');
+    expect(messageParts(body, 250)).toEqual(messageParts(body, 250));
+    expect(messageParts(body, 250).every(fencesBalanced)).toBe(true);
+  });
+
+  test('a limit too small for part headers still splits within it; a non-positive limit is refused', () => {
+    const parts = messageParts('word '.repeat(40), 30);
+    expect(parts.every((p) => p.length <= 30)).toBe(true);
+    expect(() => messageParts('x', 0)).toThrow(/maxChars must be a positive number/);
+  });
 });
