@@ -50,8 +50,11 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
 
   // ---------------------------------------------------------------- main loop
   let posting = false;
-  const postsDone = () => session.posts.length === 0 && !posting;
+  // Held comments count as pending: the session neither ends nor continues as new under them
+  // (continue-as-new would carry them, but their grace timers would restart).
+  const postsDone = () => session.posts.length === 0 && !posting && session.held.length === 0;
   void postLoop();
+  void graceLoop();
   for (;;) {
     const woke = await condition(() => state.queue.length > 0, opts.idleTimeoutMs, { summary: 'idle: wait for the next message' });
     if (woke || state.queue.length > 0) {
@@ -165,6 +168,20 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     );
     for (const id of others) {
       await postFinal(id, 'response', DROPPED_BY_STOP_TEXT).catch((err) => log.warn('Could not post to Linear', { error: describeError(err) }));
+    }
+  }
+
+  // ---------------------------------------------------------------- one message, one run
+  /** Each held comment waits its grace period for the AgentSessionEvent of the same message
+   *  (which then runs instead); otherwise it runs as a comment follow-up. */
+  async function graceLoop(): Promise<void> {
+    for (;;) {
+      await condition(() => session.held.length > 0);
+      const commentId = session.held[0]!.commentId!;
+      const claimed = await condition(() => !session.held.some((h) => h.commentId === commentId), opts.commentGraceMs, {
+        summary: 'grace: wait for the comment\'s agent session event',
+      });
+      if (!claimed) session.releaseHeld(commentId);
     }
   }
 
