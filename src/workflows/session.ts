@@ -20,6 +20,7 @@ import type { ExternalUrl } from '../domain/linear';
 import type { WorkspaceState } from '../domain/workspace';
 import { SEARCH_ATTRIBUTES, webUiWorkflowUrl } from '../names';
 import { sessionActivities } from './activity-options';
+import { finalIds } from './final';
 import { DROPPED_BY_STOP_TEXT, RESET_TEXT, ackText, lateStopText, stoppedText } from './messages';
 import { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult } from './options';
 import { lifecyclePlan } from './plan';
@@ -154,11 +155,16 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
         .catch((err) => void log.warn('Could not describe the worktree after stop', { error: describeError(err) }));
     }
     try {
+      // Linear's Stop: after the stop signal, no API call but the one final activity (the
+      // describe above is local git). The engine activity is cancelled with
+      // WAIT_CANCELLATION_COMPLETED, so its process group is dead before this answer is posted.
       await postFinal(prompt.agentSessionId, 'response', stoppedText(work ?? undefined, describeDropped(dropped), state.workspace?.branch));
-      await acts.linear.linearUpdateSession(
-        { agentSessionId: prompt.agentSessionId, plan: lifecyclePlan('Do the work', 'Do the work') },
-        'plan: stopped',
-      );
+      if (!patched(PATCHES.stopIsFinal)) {
+        await acts.linear.linearUpdateSession(
+          { agentSessionId: prompt.agentSessionId, plan: lifecyclePlan('Do the work', 'Do the work') },
+          'plan: stopped',
+        );
+      }
     } catch (err) {
       log.warn('Could not post the stop response', { error: describeError(err) });
     }
@@ -226,7 +232,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
   }
 
   async function postFinal(agentSessionId: string, kind: 'response' | 'error', body: string): Promise<void> {
-    await acts.linear.linearPostFinal({ agentSessionId, activityId: uuid4(), kind, body }, `post ${kind}`);
+    await acts.linear.linearPostFinal({ agentSessionId, ...finalIds(body), kind, body }, `post ${kind}`);
   }
 
   function setPhase(phase: SessionPhase): void {

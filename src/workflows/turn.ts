@@ -7,7 +7,6 @@ import {
   isCancellation,
   log,
   setCurrentDetails,
-  uuid4,
 } from '@temporalio/workflow';
 import type { IssueContext } from '../domain/issue';
 import type { ExternalUrl } from '../domain/linear';
@@ -15,6 +14,7 @@ import type { PublishResult, Workspace } from '../domain/workspace';
 import { ErrorTypes } from '../domain/errors';
 import type { SessionActivityProxies } from './activity-options';
 import { parseCommand } from './commands';
+import { finalIds } from './final';
 import { errorText, finalText, helpText } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
 import { PATCHES, type Session } from './session-entity';
@@ -55,7 +55,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
   const command = parseCommand(prompt.body);
   const end: TurnEnd = { publishing: false };
   const postFinal = (kind: 'response' | 'error', body: string) =>
-    acts.linear.linearPostFinal({ agentSessionId: prompt.agentSessionId, activityId: uuid4(), kind, body }, `post ${kind}`);
+    acts.linear.linearPostFinal({ agentSessionId: prompt.agentSessionId, ...finalIds(body), kind, body }, `post ${kind}`);
 
   if (command?.kind === 'help') {
     await postFinal('response', helpText(state.engine, state.model));
@@ -185,7 +185,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
         acts.linear.linearPostFinal(
           {
             agentSessionId: prompt.agentSessionId,
-            activityId: uuid4(),
+            ...finalIds(finalText(run.answer, publish)),
             kind: 'response',
             body: finalText(run.answer, publish),
             // The engine's own todo list, when it published one, stays as the session's plan.

@@ -2,80 +2,11 @@
 // A user message reaches kai as a Comment webhook and as an AgentSessionEvent, in either order
 // and seconds apart; both carry the comment id. The workflow runs it once, in the session whose
 // thread it was written in.
-import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import { issueWorkflowId } from '../../src/names';
-import { statusQuery, type PromptSignal } from '../../src/workflows/signals';
-import type { SessionInput } from '../../src/workflows/session';
-import { FakeActivities } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
-import type { KaiWorkers } from '../../src/worker';
-import type { SessionClient } from '../../src/client';
+import { statusQuery } from '../../src/workflows/signals';
+import { waitFor } from '../harness/temporal';
+import { rig, runs, useTestEnv } from './session-rig';
 
-let env: TestEnv;
-beforeAll(async () => {
-  env = await connectTestEnv();
-});
-afterAll(async () => {
-  await env?.close();
-});
-
-interface Rig {
-  fakes: FakeActivities;
-  workers: KaiWorkers;
-  running: Promise<void>;
-  sessions: SessionClient;
-  handle: WorkflowHandle;
-  /** An AgentSessionEvent (created / prompted) for a message. */
-  event(agentSessionId: string, body: string, ids: { commentId?: string; threadId?: string }, source?: 'created' | 'prompted'): Promise<void>;
-  /** The Comment webhook of a message: no agent session. */
-  comment(body: string, ids: { commentId: string; threadId: string }): Promise<void>;
-  /** Waits until every message sent so far has been answered or dropped. */
-  barrier(): Promise<void>;
-  finish(): Promise<void>;
-}
-
-async function rig(options?: SessionInput['options']): Promise<Rig> {
-  const taskQueue = uniqueTaskQueue('one-message');
-  const fakes = new FakeActivities();
-  const workers = await startTestWorkers(env, taskQueue, fakes.activities());
-  const running = workers.run();
-  const sessions = sessionClient(env, taskQueue, options);
-  const issueId = randomUUID();
-  fakes.issue = { ...fakes.issue, id: issueId };
-  const handle = env.client.workflow.getHandle(issueWorkflowId(issueId));
-  const send = (payload: PromptSignal) => sessions.send({ type: 'prompt', issueId, payload });
-  let barriers = 0;
-  return {
-    fakes,
-    workers,
-    running,
-    sessions,
-    handle,
-    async event(agentSessionId, body, ids, source = 'prompted') {
-      await send({ deliveryId: randomUUID(), agentSessionId, body, receivedAt: new Date().toISOString(), source, ...ids });
-    },
-    async comment(body, ids) {
-      await send({ deliveryId: randomUUID(), agentSessionId: '', body, receivedAt: new Date().toISOString(), source: 'comment', ...ids });
-    },
-    async barrier() {
-      const id = `session-barrier-${++barriers}`;
-      await waitFor('nothing held or queued', async () => {
-        const s = await handle.query(statusQuery);
-        return s.heldComments === 0 && s.queuedPrompts === 0 && s.phase === 'idle';
-      });
-      await sessions.send({ type: 'stop', issueId, payload: { deliveryId: randomUUID(), agentSessionId: id } });
-      await waitFor('the barrier answer', () => fakes.finals().some((f) => f.agentSessionId === id));
-    },
-    async finish() {
-      await handle.terminate('test over').catch(() => undefined);
-      workers.shutdown();
-      await running;
-    },
-  };
-}
-
-const runs = (fakes: FakeActivities) => fakes.named('engineRun').map((c) => ({ prompt: c.input.prompt as string, agentSessionId: c.input.agentSessionId as string }));
+useTestEnv();
 
 test('a mention whose Comment webhook comes first, and its session event seconds later, runs once in the new session', async () => {
   const r = await rig({ commentGraceMs: 30_000 });

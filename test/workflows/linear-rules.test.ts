@@ -1,0 +1,73 @@
+// Linear's rules for an agent, on the workflow side (issue 12): Stop as Linear defines it, long
+// answers as one response, sessions never stale, links per session. Real Temporal dev server,
+// recording activities.
+import { waitFor } from '../harness/temporal';
+import { messageParts } from '../../src/domain/message-parts';
+import { statusQuery } from '../../src/workflows/signals';
+import { rig, useTestEnv } from './session-rig';
+
+useTestEnv();
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+test('from Stop on, the only Linear call is the one final response, posted after the engine acknowledged its cancellation', async () => {
+  // a long heartbeat timeout: the stop answer must not depend on it
+  const r = await rig({ engineHeartbeatTimeoutMs: 5 * 60 * 1000 });
+  try {
+    r.fakes.hold();
+    await r.event('session-a', 'Long task', { threadId: 'root-a' }, 'created');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    const before = r.fakes.calls.length;
+    const stoppedAt = Date.now();
+    await r.stop('session-a');
+    await waitFor('the stopped response', () => r.fakes.finals().length === 1, 10_000);
+    const answeredIn = Date.now() - stoppedAt;
+    await waitFor('the session to be idle with nothing to post', async () => {
+      const s = await r.handle.query(statusQuery);
+      return s.phase === 'idle' && s.pendingPosts === 0;
+    });
+    const after = r.fakes.calls.slice(before);
+    // the engine is cancelled first (its process group ended), then the one final activity;
+    // the worktree description is local git, not a Linear call
+    expect(after.map((c) => c.name)).toEqual(['engineRun:cancelled', 'gitDescribe', 'linearPostFinal']);
+    expect(r.fakes.finals()[0]).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
+    console.log(`Stop to final response: ${answeredIn} ms (engine heartbeat timeout 5 min)`);
+  } finally {
+    r.fakes.release();
+    await r.finish();
+  }
+});
+
+test('an issue-level stop while idle posts nothing', async () => {
+  const r = await rig();
+  try {
+    await r.event('session-a', 'Quick task', { threadId: 'root-a' }, 'created');
+    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    const before = r.fakes.calls.length;
+    await r.stop('');
+    await r.barrier();
+    expect(r.fakes.calls.slice(before).filter((c) => !String(c.input?.agentSessionId).startsWith('session-barrier'))).toEqual([]);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a long answer is one response, with the part that does not fit before it as thoughts with UUID v4 ids from the workflow', async () => {
+  const r = await rig();
+  const paragraph = 'x'.repeat(900);
+  const long = Array.from({ length: 30 }, (_, i) => `${i}: ${paragraph}`).join('\n\n');
+  r.fakes.engineResult = () => ({ ok: true, answer: long });
+  try {
+    await r.event('session-a', 'Explain everything', { threadId: 'root-a' }, 'created');
+    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    const [call] = r.fakes.named('linearPostFinal');
+    const input = call!.input as { activityId: string; partIds?: string[]; body: string; kind: string };
+    expect(input.kind).toBe('response');
+    expect(input.partIds).toHaveLength(messageParts(input.body).length - 1);
+    expect(input.partIds!.length).toBeGreaterThanOrEqual(2);
+    for (const id of [input.activityId, ...input.partIds!]) expect(id).toMatch(UUID_V4);
+    expect(new Set([input.activityId, ...input.partIds!]).size).toBe(input.partIds!.length + 1);
+  } finally {
+    await r.finish();
+  }
+});
