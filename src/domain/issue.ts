@@ -34,4 +34,11 @@ export interface IssueContext {
   stateType?: string;
   stateName?: string;
   priority?: number;
+  /** Linear user the issue is delegated to (an agent) and its assignee (a person, or kai in
+   *  workspaces that assign apps). */
+  delegateId?: string;
+  assigneeId?: string;
+  /** Whether kai's app user is the delegate / the assignee; undefined when kai's id is unknown. */
+  kaiIsDelegate?: boolean;
+  kaiIsAssignee?: boolean;
 }

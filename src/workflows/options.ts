@@ -20,6 +20,8 @@ export interface SessionOptions {
   /** A session kai holds (running, or queued behind another turn) gets an activity at least
    *  this often, so Linear never marks it stale (Linear does after 30 min without activity). */
   keepAliveMs: number;
+  /** An issue assigned (not delegated) to kai counts as given to it: kai moves and labels it. */
+  assigneeHolds: boolean;
   /** Per activity class: how long one attempt may take and how many attempts it gets. */
   linearTimeoutMs: number;
   linearMaxAttempts: number;
@@ -42,6 +44,7 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   maxSeenDeliveries: 1000,
   commentGraceMs: 5000,
   keepAliveMs: 20 * 60 * 1000,
+  assigneeHolds: true,
   linearTimeoutMs: 60 * 1000,
   linearMaxAttempts: 8,
   gitTimeoutMs: 10 * 60 * 1000,

@@ -64,6 +64,7 @@ export const PATCHES = {
   nothingLostAtEnd: 'nothing-lost-at-end',
   oneMessageOneRun: 'one-message-one-run',
   stopIsFinal: 'stop-is-final',
+  touchOnlyGiven: 'touch-only-what-kai-was-given',
 } as const;
 
 /** The running turn, as the stop handler sees it. */

@@ -121,6 +121,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
                 { key: SEARCH_ATTRIBUTES.team, value: issue.teamKey ?? issue.teamId },
               ]),
             labelEngine: (engine) => upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.engine, value: engine }]),
+            assigneeHolds: opts.assigneeHolds,
           },
           prompt,
         );

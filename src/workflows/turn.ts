@@ -29,6 +29,8 @@ export interface TurnDeps {
   /** Search attributes that follow the issue and the engine. */
   labelIssue(issue: IssueContext): void;
   labelEngine(engine: string): void;
+  /** An issue assigned to kai counts as given to it (default true). */
+  assigneeHolds?: boolean;
 }
 
 /** How a turn ended, for a Stop that arrived too late to cancel anything. */
@@ -102,7 +104,10 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     }
 
     await step('show the plan', () => showPlan('Prepare the workspace'));
-    if (!state.issueStarted) {
+    // Touch only what kai was given: the issue moves and gets outcome labels only when kai is
+    // its delegate (or assignee); a mention on someone else's issue is answered, nothing more.
+    const holdsIssue = kaiHolds(deps, issue);
+    if (!state.issueStarted && holdsIssue) {
       await step('move the issue to started', async () => {
         await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'started' }, `move ${who} to started`);
         await acts.linear.linearRecordOutcome({ issue, outcome: 'processed' }, 'record outcome: processed');
@@ -174,10 +179,12 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
         addedExternalUrls.push({ label: 'Pull request', url: pr.url });
       }
 
-      await step('move the issue to its success state', async () => {
-        await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'success' }, `move ${who} to its success state`);
-        await acts.linear.linearRecordOutcome({ issue, outcome: 'completed' }, 'record outcome: completed');
-      });
+      if (holdsIssue) {
+        await step('move the issue to its success state', async () => {
+          await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'success' }, `move ${who} to its success state`);
+          await acts.linear.linearRecordOutcome({ issue, outcome: 'completed' }, 'record outcome: completed');
+        });
+      }
 
       if (showsEachStep) await step('show the plan', () => showPlan('Report back'));
       session.phase = 'responding';
@@ -207,7 +214,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     log.error('Turn failed', { step: failed, error: message });
     const issue = loaded;
     await CancellationScope.nonCancellable(async () => {
-      if (issue && state.issueStarted) {
+      if (issue && state.issueStarted && kaiHolds(deps, issue)) {
         await acts.linear
           .linearRecordOutcome({ issue, outcome: 'failed' }, 'record outcome: failed')
           .catch((e) => log.warn('Could not record the failed outcome', { error: describeError(e) }));
@@ -218,6 +225,13 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     });
   }
   return end;
+}
+
+/** Whether kai may move and label the issue: it is the delegate, or the assignee where
+ *  `assigneeHolds` is on. Unknown (kai's id not read) counts as given, as before. */
+function kaiHolds(deps: TurnDeps, issue: IssueContext): boolean {
+  if (issue.kaiIsDelegate === undefined || !deps.patched(PATCHES.touchOnlyGiven)) return true;
+  return issue.kaiIsDelegate || (deps.assigneeHolds !== false && issue.kaiIsAssignee === true);
 }
 
 type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T>;

@@ -71,3 +71,23 @@ test('a long answer is one response, with the part that does not fit before it a
     await r.finish();
   }
 });
+
+test('a mention on an issue kai was not given is answered and leaves the issue alone; a delegated issue is moved and labelled', async () => {
+  const r = await rig();
+  try {
+    r.fakes.issue = { ...r.fakes.issue, id: r.issueId, delegateId: 'someone-else', kaiIsDelegate: false, kaiIsAssignee: false };
+    await r.event('session-a', '@kai what does X do?', { commentId: 'c-q', threadId: 'c-q' }, 'created');
+    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    expect(r.fakes.finals()[0]).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
+    expect(r.fakes.named('linearTransitionIssue')).toHaveLength(0);
+    expect(r.fakes.named('linearRecordOutcome')).toHaveLength(0);
+    // then the issue is delegated to kai: the next turn moves it and records the outcome
+    r.fakes.issue = { ...r.fakes.issue, delegateId: 'kai', kaiIsDelegate: true };
+    await r.event('session-a', 'Now please do it', { commentId: 'c-do', threadId: 'c-q' });
+    await waitFor('the second answer', () => r.fakes.finals().length === 2);
+    expect(r.fakes.named('linearTransitionIssue').map((c) => c.input.to)).toEqual(['started', 'success']);
+    expect(r.fakes.named('linearRecordOutcome').map((c) => c.input.outcome)).toEqual(['processed', 'completed']);
+  } finally {
+    await r.finish();
+  }
+});
