@@ -72,6 +72,10 @@ export function lateStopText(droppedNote: string, late: LateStop = { at: 'done' 
   return [head, droppedNote].filter(Boolean).join(' ');
 }
 
+export function stillWorkingText(running: boolean): string {
+  return running ? 'Still working on it.' : 'Still queued: another run on this issue is in progress; this message runs after it.';
+}
+
 export const IDLE_STOP_TEXT = 'Nothing is running on this issue right now, so there is nothing to stop.';
 export const RESET_TEXT =
   'Starting fresh: the conversation was cleared, and the next message begins a new one with the engine.';

@@ -42,6 +42,8 @@ export interface CarriedState {
   threads?: Record<string, string>;
   /** Comments in no known session thread, waiting the grace period for their AgentSessionEvent. */
   held?: PromptSignal[];
+  /** Agent sessions that already got their links (the last MAX_THREADS). */
+  linkedSessions?: string[];
 }
 
 export const MAX_THREADS = 500;
@@ -65,6 +67,7 @@ export const PATCHES = {
   oneMessageOneRun: 'one-message-one-run',
   stopIsFinal: 'stop-is-final',
   touchOnlyGiven: 'touch-only-what-kai-was-given',
+  keepAlive: 'keep-held-sessions-alive',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
@@ -99,6 +102,7 @@ export class Session {
       pendingPosts: [...(carried?.pendingPosts ?? [])],
       threads: { ...carried?.threads },
       held: [...(carried?.held ?? [])],
+      linkedSessions: [...(carried?.linkedSessions ?? [])],
     };
     this.seen = new Set(this.state.seenDeliveryIds);
   }
@@ -155,6 +159,28 @@ export class Session {
     const [signal] = this.held.splice(at, 1);
     this.accept(commentKey(commentId));
     this.enqueue(signal!);
+  }
+
+  /** Whether the agent session still needs its links; marks it as linked once `done`. */
+  needsLinks(agentSessionId: string): boolean {
+    return !this.state.linkedSessions!.includes(agentSessionId);
+  }
+
+  linked(agentSessionId: string): void {
+    const list = this.state.linkedSessions!;
+    if (list.includes(agentSessionId)) return;
+    list.push(agentSessionId);
+    if (list.length > MAX_THREADS) list.splice(0, list.length - MAX_THREADS);
+  }
+
+  /** Agent sessions kai holds now: the running turn's and those queued behind it. */
+  heldSessions(): string[] {
+    const ids = this.turn && !this.stopRequested ? [this.turn.agentSessionId] : [];
+    for (const q of this.state.queue) {
+      const id = q.kind === 'prompt' ? q.prompt.agentSessionId : q.reset.agentSessionId;
+      if (id && !ids.includes(id)) ids.push(id);
+    }
+    return ids;
   }
 
   get held(): PromptSignal[] {
@@ -288,6 +314,7 @@ export class Session {
       pendingPosts: [...this.posts],
       threads: { ...this.threads },
       held: [...this.held],
+      linkedSessions: [...this.state.linkedSessions!],
       generation: this.state.generation + 1,
     };
   }

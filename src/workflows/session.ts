@@ -21,7 +21,7 @@ import type { WorkspaceState } from '../domain/workspace';
 import { SEARCH_ATTRIBUTES, webUiWorkflowUrl } from '../names';
 import { sessionActivities } from './activity-options';
 import { finalIds } from './final';
-import { DROPPED_BY_STOP_TEXT, RESET_TEXT, ackText, lateStopText, stoppedText } from './messages';
+import { DROPPED_BY_STOP_TEXT, RESET_TEXT, ackText, lateStopText, stillWorkingText, stoppedText } from './messages';
 import { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult } from './options';
 import { lifecyclePlan } from './plan';
 import { PATCHES, Session, describeDropped, type PendingPost, type QueueItem } from './session-entity';
@@ -56,6 +56,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
   const postsDone = () => session.posts.length === 0 && !posting && session.held.length === 0;
   void postLoop();
   void graceLoop();
+  void keepAliveLoop();
   for (;;) {
     const woke = await condition(() => state.queue.length > 0, opts.idleTimeoutMs, { summary: 'idle: wait for the next message' });
     if (woke || state.queue.length > 0) {
@@ -192,6 +193,27 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     }
   }
 
+  // ---------------------------------------------------------------- never stale while working
+  /** Linear marks a session stale after 30 min without an activity: while kai holds sessions
+   *  (a turn runs, messages wait behind it), each gets an ephemeral thought every keepAliveMs.
+   *  Never after a Stop: then only the final answer may be posted. */
+  async function keepAliveLoop(): Promise<void> {
+    const busy = () => session.turn !== undefined || state.queue.length > 0;
+    for (;;) {
+      await condition(busy);
+      if (!patched(PATCHES.keepAlive)) return;
+      const idleAgain = await condition(() => !busy(), opts.keepAliveMs, { summary: 'keep-alive: wait before the next still-working note' });
+      if (idleAgain) continue;
+      for (const agentSessionId of session.heldSessions()) {
+        if (session.stopRequested) break;
+        const running = session.turn?.agentSessionId === agentSessionId;
+        await acts.linear
+          .linearAcknowledge({ agentSessionId, activityId: uuid4(), body: stillWorkingText(running) }, running ? 'still working' : 'still queued')
+          .catch((err) => log.warn('Could not post the keep-alive thought', { error: describeError(err) }));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- acknowledgements and replies
   async function postLoop(): Promise<void> {
     for (;;) {
@@ -219,7 +241,9 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     item.acked = true; // claim first: the post loop and the turn never both post it
     const signal = item.kind === 'prompt' ? item.prompt : item.reset;
     const externalUrls: ExternalUrl[] = [];
-    if (!state.externalUrlsSet && webUiUrl) externalUrls.push({ label: 'Temporal run', url: webUiUrl });
+    // Every agent session gets its links (not once per issue); the Temporal link only where a
+    // Web UI is configured.
+    if (webUiUrl && session.needsLinks(signal.agentSessionId)) externalUrls.push({ label: 'Temporal run', url: webUiUrl });
     await acts.linear.linearAcknowledge(
       {
         agentSessionId: signal.agentSessionId,
@@ -229,7 +253,10 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       },
       queuedBehind ? 'acknowledge a queued message' : 'acknowledge the message',
     );
-    if (externalUrls.length) state.externalUrlsSet = true;
+    if (externalUrls.length) {
+      state.externalUrlsSet = true;
+      session.linked(signal.agentSessionId);
+    }
   }
 
   async function postFinal(agentSessionId: string, kind: 'response' | 'error', body: string): Promise<void> {

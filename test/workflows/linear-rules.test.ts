@@ -91,3 +91,54 @@ test('a mention on an issue kai was not given is answered and leaves the issue a
     await r.finish();
   }
 });
+
+test('a session kai holds gets a still-working thought every keep-alive period, running or queued, and none after Stop', async () => {
+  const r = await rig({ keepAliveMs: 700 });
+  try {
+    r.fakes.hold();
+    await r.event('session-a', 'Long task', { threadId: 'root-a' }, 'created');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    await r.event('session-b', 'Behind it', { threadId: 'root-b' }, 'created');
+    const notes = (id: string) => r.fakes.named('linearAcknowledge').filter((c) => c.input.agentSessionId === id && /^Still/.test(c.input.body));
+    await waitFor('two still-working notes for the running session and one for the queued one', () => notes('session-a').length >= 2 && notes('session-b').length >= 1);
+    expect(notes('session-a')[0]!.input.body).toMatch(/Still working/);
+    expect(notes('session-b')[0]!.input.body).toMatch(/Still queued/);
+    await r.stop('session-a');
+    await waitFor('the stopped response', () => r.fakes.finals().length === 1);
+    const stopAnswer = r.fakes.named('linearPostFinal')[0]!;
+    await r.barrier();
+    // nothing reached the stopped session after its final answer
+    expect(r.fakes.calls.filter((c) => c.at > stopAnswer.at && c.input?.agentSessionId === 'session-a')).toEqual([]);
+  } finally {
+    r.fakes.release();
+    await r.finish();
+  }
+});
+
+test('every agent session on the issue gets its Temporal link once, and none without a configured Web UI', async () => {
+  const linked = await rig({ webUiBaseUrl: 'http://temporal.example:8233' });
+  try {
+    await linked.event('session-a', 'One', { threadId: 'root-a' }, 'created');
+    await waitFor('the first answer', () => linked.fakes.finals().length === 1);
+    await linked.event('session-b', 'Two', { threadId: 'root-b' }, 'created');
+    await waitFor('the second answer', () => linked.fakes.finals().length === 2);
+    await linked.event('session-a', 'Three', { commentId: 'c-3', threadId: 'root-a' });
+    await waitFor('the third answer', () => linked.fakes.finals().length === 3);
+    const links = linked.fakes.named('linearAcknowledge').map((c) => [c.input.agentSessionId, c.input.externalUrls?.map((u: { url: string }) => u.url)]);
+    expect(links).toEqual([
+      ['session-a', [expect.stringMatching(/^http:\/\/temporal\.example:8233\/namespaces\/.+\/workflows\//)]],
+      ['session-b', [expect.stringMatching(/^http:\/\/temporal\.example:8233\//)]],
+      ['session-a', undefined],
+    ]);
+  } finally {
+    await linked.finish();
+  }
+  const bare = await rig();
+  try {
+    await bare.event('session-a', 'One', { threadId: 'root-a' }, 'created');
+    await waitFor('the answer', () => bare.fakes.finals().length === 1);
+    expect(bare.fakes.named('linearAcknowledge').every((c) => c.input.externalUrls === undefined)).toBe(true);
+  } finally {
+    await bare.finish();
+  }
+});
