@@ -42,3 +42,15 @@ export interface IssueContext {
   kaiIsDelegate?: boolean;
   kaiIsAssignee?: boolean;
 }
+
+/** A Linear agent session with no issue (opened from a chat, not an issue) is answered by a
+ *  small workflow keyed by its agent session id instead of an issue id. */
+const NO_ISSUE_PREFIX = 'no-issue:';
+
+export function noIssueKey(agentSessionId: string): string {
+  return `${NO_ISSUE_PREFIX}${agentSessionId}`;
+}
+
+export function isNoIssueKey(issueId: string): boolean {
+  return issueId.startsWith(NO_ISSUE_PREFIX);
+}

@@ -84,3 +84,8 @@ export const DROPPED_BY_STOP_TEXT = 'This message was dropped because the run on
 export function errorText(step: string, message: string): string {
   return `kai could not finish this run: ${step} failed: ${message}\n\nReply here to try again.`;
 }
+
+export const NO_ISSUE_TEXT =
+  'kai works on Linear issues: delegate an issue to kai, or mention it in a comment on an issue, and it reads the issue, ' +
+  "makes the change in the issue's repository with a coding agent, opens a pull request and reports back in the session. " +
+  'This session is not on an issue, so there is nothing to work on here: start it from an issue. Write `/help` there for the commands.';

@@ -19,7 +19,9 @@ import {
 import type { ExternalUrl } from '../domain/linear';
 import type { WorkspaceState } from '../domain/workspace';
 import { SEARCH_ATTRIBUTES, webUiWorkflowUrl } from '../names';
+import { isNoIssueKey } from '../domain/issue';
 import { sessionActivities } from './activity-options';
+import { noIssueSession } from './no-issue';
 import { finalIds } from './final';
 import { DROPPED_BY_STOP_TEXT, RESET_TEXT, ackText, lateStopText, stillWorkingText, stoppedText } from './messages';
 import { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult } from './options';
@@ -33,6 +35,8 @@ import type { SessionPhase } from './types';
 export { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult };
 
 export async function issueSessionWorkflow(input: SessionInput): Promise<SessionResult> {
+  // No running history has such an id (ingress ignored sessions with no issue before).
+  if (isNoIssueKey(input.issueId)) return noIssueSession(input);
   const opts: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...input.options };
   const info = workflowInfo();
   const acts = sessionActivities(opts, info.taskQueue);

@@ -4,7 +4,11 @@
 import { waitFor } from '../harness/temporal';
 import { messageParts } from '../../src/domain/message-parts';
 import { statusQuery } from '../../src/workflows/signals';
-import { rig, useTestEnv } from './session-rig';
+import { parseLinearPayload } from '../../src/ingress/payloads';
+import { routeLinearEvent } from '../../src/ingress/route';
+import { issueWorkflowId } from '../../src/names';
+import { delegationCreated } from '../fixtures/webhooks/linear-payloads';
+import { rig, testEnv, useTestEnv } from './session-rig';
 
 useTestEnv();
 
@@ -140,5 +144,34 @@ test('every agent session on the issue gets its Temporal link once, and none wit
     expect(bare.fakes.named('linearAcknowledge').every((c) => c.input.externalUrls === undefined)).toBe(true);
   } finally {
     await bare.finish();
+  }
+});
+
+test('a session with no issue gets one short response saying what kai can do, from a workflow keyed by its agent session', async () => {
+  const r = await rig();
+  try {
+    const body = delegationCreated() as { agentSession: Record<string, unknown> };
+    body.agentSession.issue = null;
+    body.agentSession.issueId = null;
+    const parsed = parseLinearPayload(JSON.parse(JSON.stringify(body)));
+    if (!parsed.ok) throw new Error(parsed.error);
+    const decision = routeLinearEvent(parsed.event, { receivedAt: new Date().toISOString(), commentFollowupsEnabled: false });
+    if (decision.kind !== 'signal') throw new Error(`expected a signal, got ${decision.kind}`);
+    const agentSessionId = String(body.agentSession.id);
+    await r.sessions.send(decision.signal);
+    await r.sessions.send(decision.signal); // a redelivery
+    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    expect(r.fakes.finals()[0]).toMatchObject({ agentSessionId, kind: 'response' });
+    expect(r.fakes.finals()[0]!.body).toMatch(/delegate an issue to kai/);
+    const noIssue = testEnv().client.workflow.getHandle(issueWorkflowId(decision.signal.issueId));
+    const status = await waitFor('nothing left to answer', async () => {
+      const s = await noIssue.query(statusQuery);
+      return s.pendingPosts === 0 ? s : undefined;
+    });
+    expect(status.turns).toBe(1);
+    expect(r.fakes.named('linearLoadIssue')).toHaveLength(0);
+    expect(r.fakes.names().filter((n) => n !== 'linearPostFinal')).toEqual([]);
+  } finally {
+    await r.finish();
   }
 });

@@ -21,6 +21,10 @@ export function useTestEnv(): void {
   });
 }
 
+export function testEnv(): TestEnv {
+  return env;
+}
+
 export interface Rig {
   fakes: FakeActivities;
   workers: KaiWorkers;
