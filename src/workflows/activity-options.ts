@@ -8,6 +8,7 @@ import type {
   GitActivities,
   GitSplitActivities,
   LinearActivities,
+  LinearElicitation,
 } from '../activities/types';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors';
 import { engineTaskQueueFor } from '../names';
@@ -33,14 +34,14 @@ function summarised<A extends object>(proxy: ActivityInterfaceFor<A>): Summarise
 }
 
 export interface SessionActivityProxies {
-  linear: Summarised<LinearActivities>;
+  linear: Summarised<LinearActivities & LinearElicitation>;
   engine: Summarised<EngineActivities>;
   git: Summarised<GitActivities & GitSplitActivities>;
   files: Summarised<FilesActivities>;
 }
 
 export function sessionActivities(opts: SessionOptions, taskQueue: string): SessionActivityProxies {
-  const linear = proxyActivities<LinearActivities>({
+  const linear = proxyActivities<LinearActivities & LinearElicitation>({
     startToCloseTimeout: opts.linearTimeoutMs,
     retry: {
       initialInterval: '1s',
@@ -89,7 +90,7 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
   const resolveCalls = summarised<Pick<EngineActivities, 'engineResolve'>>(resolve);
   const runCalls = summarised<Pick<EngineActivities, 'engineRun'>>(run);
   return {
-    linear: summarised<LinearActivities>(linear),
+    linear: summarised<LinearActivities & LinearElicitation>(linear),
     engine: { engineResolve: resolveCalls.engineResolve, engineRun: runCalls.engineRun },
     git: {
       gitPrepareWorktree: gitCalls.gitPrepareWorktree,

@@ -89,3 +89,7 @@ export const NO_ISSUE_TEXT =
   'kai works on Linear issues: delegate an issue to kai, or mention it in a comment on an issue, and it reads the issue, ' +
   "makes the change in the issue's repository with a coding agent, opens a pull request and reports back in the session. " +
   'This session is not on an issue, so there is nothing to work on here: start it from an issue. Write `/help` there for the commands.';
+
+export function elicitRepositoryText(issue: string, options: string[]): string {
+  return `Which repository should kai work in for ${issue}? Pick one of: ${options.map((o) => `\`${o}\``).join(', ')}. The choice is remembered for this issue.`;
+}

@@ -42,6 +42,10 @@ export interface CarriedState {
   threads?: Record<string, string>;
   /** Comments in no known session thread, waiting the grace period for their AgentSessionEvent. */
   held?: PromptSignal[];
+  /** The repository (configured project alias) the user picked for this issue when asked. */
+  project?: string;
+  /** kai asked which repository to use (elicitation); the answer in that session picks it. */
+  asking?: { agentSessionId: string; options: string[]; prompt: PromptSignal };
   /** Agent sessions that already got their links (the last MAX_THREADS). */
   linkedSessions?: string[];
 }
@@ -68,6 +72,7 @@ export const PATCHES = {
   stopIsFinal: 'stop-is-final',
   touchOnlyGiven: 'touch-only-what-kai-was-given',
   keepAlive: 'keep-held-sessions-alive',
+  elicitRepository: 'elicit-repository',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
@@ -159,6 +164,18 @@ export class Session {
     const [signal] = this.held.splice(at, 1);
     this.accept(commentKey(commentId));
     this.enqueue(signal!);
+  }
+
+  /** The answer to "which repository?": picks it for the issue and runs the request that asked. */
+  answerElicitation(prompt: PromptSignal): PromptSignal {
+    const asking = this.state.asking;
+    if (!asking || asking.agentSessionId !== prompt.agentSessionId) return prompt;
+    this.state.asking = undefined;
+    const answer = prompt.body.trim().toLowerCase();
+    const choice = asking.options.find((o) => o.toLowerCase() === answer);
+    if (!choice) return prompt; // not an option: a new request (asked again if still needed)
+    this.state.project = choice;
+    return { ...asking.prompt, deliveryId: prompt.deliveryId, receivedAt: prompt.receivedAt };
   }
 
   /** Whether the agent session still needs its links; marks it as linked once `done`. */

@@ -100,7 +100,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       );
       return;
     }
-    const prompt = item.prompt;
+    const prompt = session.answerElicitation(item.prompt);
     state.lastAgentSessionId = prompt.agentSessionId;
     state.turns += 1;
     session.stopRequested = undefined;

@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   setCurrentDetails,
+  uuid4,
 } from '@temporalio/workflow';
 import type { IssueContext } from '../domain/issue';
 import type { ExternalUrl } from '../domain/linear';
@@ -15,7 +16,7 @@ import { ErrorTypes } from '../domain/errors';
 import type { SessionActivityProxies } from './activity-options';
 import { parseCommand } from './commands';
 import { finalIds } from './final';
-import { errorText, finalText, helpText } from './messages';
+import { elicitRepositoryText, errorText, finalText, helpText } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
 import { PATCHES, type Session } from './session-entity';
 import { sessionSummary } from './summary';
@@ -116,7 +117,23 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     }
 
     session.phase = 'preparing';
-    const workspace = await step('prepare the worktree', () => ensureWorkspace(deps, issue));
+    const workspace = await step('prepare the worktree', async () => {
+      try {
+        return await ensureWorkspace(deps, issue);
+      } catch (err) {
+        // No repository known for the issue, or several could serve: ask (Linear's
+        // elicitation, the `select` signal); the answer picks it and runs this request.
+        const options = repositoryChoices(err);
+        if (!options || !deps.patched(PATCHES.elicitRepository)) throw err;
+        await acts.linear.linearElicit(
+          { agentSessionId: prompt.agentSessionId, activityId: uuid4(), body: elicitRepositoryText(who, options), options },
+          'ask which repository',
+        );
+        state.asking = { agentSessionId: prompt.agentSessionId, options, prompt };
+        return undefined;
+      }
+    });
+    if (!workspace) return end;
     const files = prompt.attachments?.length
       ? await step('download attachments', () =>
           acts.files.filesDownloadAttachments(
@@ -253,9 +270,23 @@ async function publishWork(deps: TurnDeps, step: Step, issue: IssueContext, work
 async function ensureWorkspace(deps: TurnDeps, issue: IssueContext): Promise<Workspace> {
   const state = deps.session.state;
   if (!state.workspace) {
-    state.workspace = await deps.acts.git.gitPrepareWorktree({ issue, title: issue.title }, `prepare the worktree for ${issue.identifier}`);
+    const input = state.project ? { issue, title: issue.title, project: state.project } : { issue, title: issue.title };
+    state.workspace = await deps.acts.git.gitPrepareWorktree(input, `prepare the worktree for ${issue.identifier}`);
   }
   return state.workspace;
+}
+
+/** The configured projects a `NotConfigured` failure of the worktree step offers, if any. */
+function repositoryChoices(err: unknown): string[] | undefined {
+  let e: unknown = err;
+  while (e && typeof e === 'object') {
+    if (e instanceof ApplicationFailure && e.type === ErrorTypes.notConfigured) {
+      const projects = (e.details?.[0] as { projects?: unknown } | undefined)?.projects;
+      return Array.isArray(projects) && projects.length > 0 && projects.every((p) => typeof p === 'string') ? (projects as string[]) : undefined;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The innermost message of an activity failure, for the user and the log. */

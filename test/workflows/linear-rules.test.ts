@@ -1,6 +1,7 @@
 // Linear's rules for an agent, on the workflow side (issue 12): Stop as Linear defines it, long
 // answers as one response, sessions never stale, links per session. Real Temporal dev server,
 // recording activities.
+import { ApplicationFailure } from '@temporalio/common';
 import { waitFor } from '../harness/temporal';
 import { messageParts } from '../../src/domain/message-parts';
 import { statusQuery } from '../../src/workflows/signals';
@@ -171,6 +172,45 @@ test('a session with no issue gets one short response saying what kai can do, fr
     expect(status.turns).toBe(1);
     expect(r.fakes.named('linearLoadIssue')).toHaveLength(0);
     expect(r.fakes.names().filter((n) => n !== 'linearPostFinal')).toEqual([]);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('with no repository known for the issue kai asks which one, and the answer picks it and runs the request that asked', async () => {
+  const r = await rig();
+  try {
+    r.fakes.failNext(
+      'gitPrepareWorktree',
+      ApplicationFailure.create({ message: 'No repository is configured for ENG-1', type: 'NotConfigured', nonRetryable: true, details: [{ projects: ['app', 'web'] }] }),
+    );
+    await r.event('session-a', 'Add a greeting', { threadId: 'root-a' }, 'created');
+    await waitFor('the question', () => r.fakes.named('linearElicit').length === 1);
+    const ask = r.fakes.named('linearElicit')[0]!.input;
+    expect(ask).toMatchObject({ agentSessionId: 'session-a', options: ['app', 'web'] });
+    expect(ask.activityId).toMatch(UUID_V4);
+    await waitFor('the session to wait for the answer', async () => (await r.handle.query(statusQuery)).phase === 'idle');
+    expect(r.fakes.finals()).toEqual([]); // asking is not an error
+    expect(r.fakes.named('engineRun')).toHaveLength(0);
+    // the user picks "web" (Linear sends it as a prompted event)
+    await r.event('session-a', 'Web', { commentId: 'c-answer', threadId: 'root-a' });
+    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    expect(r.fakes.named('gitPrepareWorktree').map((c) => c.input.project)).toEqual([undefined, 'web']);
+    expect(r.fakes.named('engineRun').map((c) => c.input.prompt)).toEqual(['Add a greeting']);
+    expect(r.fakes.finals()[0]).toMatchObject({ kind: 'response' });
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a repository failure that offers no projects is an error, not a question', async () => {
+  const r = await rig();
+  try {
+    r.fakes.failNext('gitPrepareWorktree', ApplicationFailure.create({ message: '/repo is not a git repository.', type: 'NotConfigured', nonRetryable: true }));
+    await r.event('session-a', 'Add a greeting', { threadId: 'root-a' }, 'created');
+    await waitFor('the error', () => r.fakes.finals().length === 1);
+    expect(r.fakes.finals()[0]).toMatchObject({ kind: 'error' });
+    expect(r.fakes.named('linearElicit')).toHaveLength(0);
   } finally {
     await r.finish();
   }

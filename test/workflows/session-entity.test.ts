@@ -150,3 +150,17 @@ test('one message, one run: comment ids, session threads and held comments are c
   // the seen list stays bounded: delivery and comment ids share it
   expect(next.state.seenDeliveryIds.length).toBeLessThanOrEqual(4);
 });
+
+test('the answer to "which repository?" picks one of the options, case-insensitively, and is carried across continue-as-new', () => {
+  const s = new Session('issue-1', undefined, hooks());
+  s.state.asking = { agentSessionId: 'session-a', options: ['app', 'web'], prompt: prompt('d1', 'Add a greeting') };
+  // a message in another session is not the answer
+  expect(s.answerElicitation(prompt('d2', 'web', 'session-b')).body).toBe('web');
+  const run = s.answerElicitation(prompt('d3', ' WEB '));
+  expect(run).toMatchObject({ body: 'Add a greeting', deliveryId: 'd3', agentSessionId: 'session-a' });
+  expect(new Session('issue-1', s.snapshot(), hooks()).state.project).toBe('web');
+  // an answer that is no option is a new request
+  s.state.asking = { agentSessionId: 'session-a', options: ['app', 'web'], prompt: prompt('d4', 'Other') };
+  expect(s.answerElicitation(prompt('d5', 'the mobile one')).body).toBe('the mobile one');
+  expect(s.state.asking).toBeUndefined();
+});
