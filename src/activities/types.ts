@@ -162,7 +162,10 @@ export interface OpenPullRequestInput {
 }
 
 export interface GitActivities {
-  gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace>;
+  /** `project`: the configured project alias the user picked when asked (elicitation). When no
+   *  repository is known for the issue, or several could serve, fails with `NotConfigured` whose
+   *  details[0] is `{ projects: string[] }` (the configured aliases): the workflow then asks. */
+  gitPrepareWorktree(input: { issue: IssueContext; title: string; project?: string }): Promise<Workspace>;
   /** Commit, push and PR in one activity: kept registered for histories scheduled before the split. */
   gitPublish(input: PublishInput): Promise<PublishResult>;
   /** Commits what the engine changed and pushes the branch (git only). */

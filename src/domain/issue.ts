@@ -34,4 +34,23 @@ export interface IssueContext {
   stateType?: string;
   stateName?: string;
   priority?: number;
+  /** Linear user the issue is delegated to (an agent) and its assignee (a person, or kai in
+   *  workspaces that assign apps). */
+  delegateId?: string;
+  assigneeId?: string;
+  /** Whether kai's app user is the delegate / the assignee; undefined when kai's id is unknown. */
+  kaiIsDelegate?: boolean;
+  kaiIsAssignee?: boolean;
+}
+
+/** A Linear agent session with no issue (opened from a chat, not an issue) is answered by a
+ *  small workflow keyed by its agent session id instead of an issue id. */
+const NO_ISSUE_PREFIX = 'no-issue:';
+
+export function noIssueKey(agentSessionId: string): string {
+  return `${NO_ISSUE_PREFIX}${agentSessionId}`;
+}
+
+export function isNoIssueKey(issueId: string): boolean {
+  return issueId.startsWith(NO_ISSUE_PREFIX);
 }

@@ -7,6 +7,7 @@ import type { SessionSignal } from '../client';
 import { parseCommand } from '../workflows/commands';
 import type { PromptSignal } from '../workflows/signals';
 import type { IssueRef } from '../workflows/types';
+import { noIssueKey } from '../domain/issue';
 import { DEFAULT_ATTACHMENT_HOSTS, findAttachments } from './attachments';
 import { eventKey } from './event-key';
 import { commentTextById } from './prompt-context';
@@ -94,7 +95,7 @@ function routeAgentSession(body: AgentSessionEventBody, deliveryId: string, ctx:
   const label = `AgentSessionEvent.${body.action}`;
   const session = body.agentSession;
   const issueId = session.issue?.id ?? session.issueId ?? undefined;
-  if (!issueId) return { kind: 'ignore', reason: 'the agent session is not on an issue', label };
+  if (!issueId) return noIssueSession(body, deliveryId, ctx, label);
   const issue = session.issue ? issueRef(session.issue) : { id: issueId };
   const threadId = session.commentId ?? session.comment?.id ?? undefined;
   const base = { deliveryId, agentSessionId: session.id };
@@ -213,6 +214,24 @@ function routeComment(body: CommentEventBody, deliveryId: string, ctx: RouteCont
     threadId: c.parentId ?? c.id,
   };
   return { kind: 'signal', label, onlyIfRunning: true, signal: { type: 'prompt', issueId, payload: prompt } };
+}
+
+/** A session with no issue still gets an answer (what kai can do), from a small workflow keyed
+ *  by the agent session id; a stop there has nothing to stop. */
+function noIssueSession(body: AgentSessionEventBody, deliveryId: string, ctx: RouteContext, label: string): RouteDecision {
+  const agentSessionId = body.agentSession.id;
+  if (body.action !== 'created' && body.action !== 'prompted') return { kind: 'ignore', reason: 'the agent session is not on an issue', label };
+  if (body.action === 'prompted' && body.agentActivity?.signal === 'stop') return { kind: 'ignore', reason: 'a stop in a session with no issue', label };
+  return {
+    kind: 'signal',
+    label: `${label} (no issue)`,
+    onlyIfRunning: false,
+    signal: {
+      type: 'prompt',
+      issueId: noIssueKey(agentSessionId),
+      payload: { deliveryId, agentSessionId, body: body.agentActivity?.content?.body ?? '', receivedAt: ctx.receivedAt, source: body.action },
+    },
+  };
 }
 
 /** An issue-level stop: no agent session of its own (the workflow stops its running turn). */

@@ -7,6 +7,7 @@ import type {
   FilesActivities,
   GitActivities,
   LinearActivities,
+  LinearElicitation,
 } from '../activities/types';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors';
 import { engineTaskQueueFor } from '../names';
@@ -32,14 +33,14 @@ function summarised<A extends object>(proxy: ActivityInterfaceFor<A>): Summarise
 }
 
 export interface SessionActivityProxies {
-  linear: Summarised<LinearActivities>;
+  linear: Summarised<LinearActivities & LinearElicitation>;
   engine: Summarised<EngineActivities>;
   git: Summarised<GitActivities>;
   files: Summarised<FilesActivities>;
 }
 
 export function sessionActivities(opts: SessionOptions, taskQueue: string): SessionActivityProxies {
-  const linear = proxyActivities<LinearActivities>({
+  const linear = proxyActivities<LinearActivities & LinearElicitation>({
     startToCloseTimeout: opts.linearTimeoutMs,
     retry: {
       initialInterval: '1s',
@@ -88,7 +89,7 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
   const resolveCalls = summarised<Pick<EngineActivities, 'engineResolve'>>(resolve);
   const runCalls = summarised<Pick<EngineActivities, 'engineRun'>>(run);
   return {
-    linear: summarised<LinearActivities>(linear),
+    linear: summarised<LinearActivities & LinearElicitation>(linear),
     engine: { engineResolve: resolveCalls.engineResolve, engineRun: runCalls.engineRun },
     git: {
       gitPrepareWorktree: gitCalls.gitPrepareWorktree,

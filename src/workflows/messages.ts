@@ -72,6 +72,10 @@ export function lateStopText(droppedNote: string, late: LateStop = { at: 'done' 
   return [head, droppedNote].filter(Boolean).join(' ');
 }
 
+export function stillWorkingText(running: boolean): string {
+  return running ? 'Still working on it.' : 'Still queued: another run on this issue is in progress; this message runs after it.';
+}
+
 export const IDLE_STOP_TEXT = 'Nothing is running on this issue right now, so there is nothing to stop.';
 export const RESET_TEXT =
   'Starting fresh: the conversation was cleared, and the next message begins a new one with the engine.';
@@ -79,4 +83,13 @@ export const DROPPED_BY_STOP_TEXT = 'This message was dropped because the run on
 
 export function errorText(step: string, message: string): string {
   return `kai could not finish this run: ${step} failed: ${message}\n\nReply here to try again.`;
+}
+
+export const NO_ISSUE_TEXT =
+  'kai works on Linear issues: delegate an issue to kai, or mention it in a comment on an issue, and it reads the issue, ' +
+  "makes the change in the issue's repository with a coding agent, opens a pull request and reports back in the session. " +
+  'This session is not on an issue, so there is nothing to work on here: start it from an issue. Write `/help` there for the commands.';
+
+export function elicitRepositoryText(issue: string, options: string[]): string {
+  return `Which repository should kai work in for ${issue}? Pick one of: ${options.map((o) => `\`${o}\``).join(', ')}. The choice is remembered for this issue.`;
 }

@@ -13,6 +13,15 @@ export interface SessionOptions {
   webUiBaseUrl?: string;
   cleanupWorktreeOnEnd: boolean;
   maxSeenDeliveries: number;
+  /** How long a comment in no known session thread waits for its AgentSessionEvent (which
+   *  names the session) before it runs in the session last used. Linear sends the two webhooks
+   *  of one message in either order, up to a few seconds apart. */
+  commentGraceMs: number;
+  /** A session kai holds (running, or queued behind another turn) gets an activity at least
+   *  this often, so Linear never marks it stale (Linear does after 30 min without activity). */
+  keepAliveMs: number;
+  /** An issue assigned (not delegated) to kai counts as given to it: kai moves and labels it. */
+  assigneeHolds: boolean;
   /** Per activity class: how long one attempt may take and how many attempts it gets. */
   linearTimeoutMs: number;
   linearMaxAttempts: number;
@@ -33,6 +42,9 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   engineHeartbeatTimeoutMs: 60 * 1000,
   cleanupWorktreeOnEnd: true,
   maxSeenDeliveries: 1000,
+  commentGraceMs: 5000,
+  keepAliveMs: 20 * 60 * 1000,
+  assigneeHolds: true,
   linearTimeoutMs: 60 * 1000,
   linearMaxAttempts: 8,
   gitTimeoutMs: 10 * 60 * 1000,

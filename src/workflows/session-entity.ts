@@ -37,7 +37,20 @@ export interface CarriedState {
   generation: number;
   /** Acknowledgements and replies accepted but not posted yet. */
   pendingPosts?: PendingPost[];
+  /** Root comment id of each session thread -> its agent session (learnt from created and
+   *  prompted events; the oldest are forgotten beyond MAX_THREADS). */
+  threads?: Record<string, string>;
+  /** Comments in no known session thread, waiting the grace period for their AgentSessionEvent. */
+  held?: PromptSignal[];
+  /** The repository (configured project alias) the user picked for this issue when asked. */
+  project?: string;
+  /** kai asked which repository to use (elicitation); the answer in that session picks it. */
+  asking?: { agentSessionId: string; options: string[]; prompt: PromptSignal };
+  /** Agent sessions that already got their links (the last MAX_THREADS). */
+  linkedSessions?: string[];
 }
+
+export const MAX_THREADS = 500;
 
 export const DEFAULT_MAX_SEEN_DELIVERIES = 1000;
 
@@ -55,6 +68,11 @@ export const PATCHES = {
   gitPushThenPullRequest: 'git-push-then-pull-request',
   publishFinishesAfterStop: 'publish-finishes-after-stop',
   nothingLostAtEnd: 'nothing-lost-at-end',
+  oneMessageOneRun: 'one-message-one-run',
+  stopIsFinal: 'stop-is-final',
+  touchOnlyGiven: 'touch-only-what-kai-was-given',
+  keepAlive: 'keep-held-sessions-alive',
+  elicitRepository: 'elicit-repository',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
@@ -87,6 +105,9 @@ export class Session {
       ...carried,
       seenDeliveryIds: [...(carried?.seenDeliveryIds ?? [])].slice(-maxSeen),
       pendingPosts: [...(carried?.pendingPosts ?? [])],
+      threads: { ...carried?.threads },
+      held: [...(carried?.held ?? [])],
+      linkedSessions: [...(carried?.linkedSessions ?? [])],
     };
     this.seen = new Set(this.state.seenDeliveryIds);
   }
@@ -99,6 +120,103 @@ export class Session {
 
   onPrompt(signal: PromptSignal): void {
     if (!this.accept(signal.deliveryId)) return;
+    if (signal.commentId || signal.threadId) {
+      if (this.hooks.patched(PATCHES.oneMessageOneRun)) return this.onMessage(signal);
+    }
+    this.enqueue(signal);
+  }
+
+  /** One message, one run: a user message reaches kai twice (a `Comment` webhook and an
+   *  AgentSessionEvent, in either order, seconds apart). Both carry the comment id: the first
+   *  one runs, the other is dropped. A comment runs in the session whose thread it was written
+   *  in; a comment in no known session thread is held for the grace period, since its
+   *  AgentSessionEvent (which names the session) may still come. */
+  private onMessage(signal: PromptSignal): void {
+    const held = this.held;
+    const commentId = signal.commentId;
+    if (signal.agentSessionId) {
+      if (signal.threadId) this.learnThread(signal.threadId, signal.agentSessionId);
+      if (commentId) {
+        // The session event wins over its comment still waiting for it; after the comment
+        // has run, the event is the duplicate.
+        const waiting = held.findIndex((h) => h.commentId === commentId);
+        if (waiting >= 0) held.splice(waiting, 1);
+        if (!this.accept(commentKey(commentId))) return;
+      }
+      return this.enqueue(signal);
+    }
+    if (commentId && (this.seen.has(commentKey(commentId)) || held.some((h) => h.commentId === commentId))) return;
+    const session = signal.threadId ? this.threads[signal.threadId] : undefined;
+    if (session) {
+      if (commentId) this.accept(commentKey(commentId));
+      return this.enqueue({ ...signal, agentSessionId: session });
+    }
+    if (!commentId) return this.enqueue(signal);
+    held.push(signal);
+  }
+
+  /** The grace period of a held comment is over and no session event claimed it: comment
+   *  follow-ups are opt-in (every comment on an issue kai works on is a follow-up), so it runs
+   *  in the session last used, as comments did before session threads were known. */
+  releaseHeld(commentId: string): void {
+    const at = this.held.findIndex((h) => h.commentId === commentId);
+    if (at < 0) return;
+    const [signal] = this.held.splice(at, 1);
+    this.accept(commentKey(commentId));
+    this.enqueue(signal!);
+  }
+
+  /** The answer to "which repository?": picks it for the issue and runs the request that asked. */
+  answerElicitation(prompt: PromptSignal): PromptSignal {
+    const asking = this.state.asking;
+    if (!asking || asking.agentSessionId !== prompt.agentSessionId) return prompt;
+    this.state.asking = undefined;
+    const answer = prompt.body.trim().toLowerCase();
+    const choice = asking.options.find((o) => o.toLowerCase() === answer);
+    if (!choice) return prompt; // not an option: a new request (asked again if still needed)
+    this.state.project = choice;
+    return { ...asking.prompt, deliveryId: prompt.deliveryId, receivedAt: prompt.receivedAt };
+  }
+
+  /** Whether the agent session still needs its links; marks it as linked once `done`. */
+  needsLinks(agentSessionId: string): boolean {
+    return !this.state.linkedSessions!.includes(agentSessionId);
+  }
+
+  linked(agentSessionId: string): void {
+    const list = this.state.linkedSessions!;
+    if (list.includes(agentSessionId)) return;
+    list.push(agentSessionId);
+    if (list.length > MAX_THREADS) list.splice(0, list.length - MAX_THREADS);
+  }
+
+  /** Agent sessions kai holds now: the running turn's and those queued behind it. */
+  heldSessions(): string[] {
+    const ids = this.turn && !this.stopRequested ? [this.turn.agentSessionId] : [];
+    for (const q of this.state.queue) {
+      const id = q.kind === 'prompt' ? q.prompt.agentSessionId : q.reset.agentSessionId;
+      if (id && !ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  get held(): PromptSignal[] {
+    return this.state.held!;
+  }
+
+  private get threads(): Record<string, string> {
+    return this.state.threads!;
+  }
+
+  private learnThread(threadId: string, agentSessionId: string): void {
+    const threads = this.threads;
+    delete threads[threadId];
+    threads[threadId] = agentSessionId;
+    const keys = Object.keys(threads);
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_THREADS))) delete threads[k];
+  }
+
+  private enqueue(signal: PromptSignal): void {
     // Issue-level events (comments) carry no agent session: answer in the session last used.
     const prompt = !signal.agentSessionId && this.state.lastAgentSessionId
       ? { ...signal, agentSessionId: this.state.lastAgentSessionId }
@@ -159,6 +277,7 @@ export class Session {
       generation: s.generation,
       stopRequested: this.stopRequested !== undefined,
       pendingPosts: this.posts.length,
+      heldComments: this.held.length,
     };
   }
 
@@ -206,8 +325,21 @@ export class Session {
 
   /** The state for the next run: nothing accepted is left behind. */
   snapshot(): CarriedState {
-    return { ...this.state, seenDeliveryIds: [...this.state.seenDeliveryIds], pendingPosts: [...this.posts], generation: this.state.generation + 1 };
+    return {
+      ...this.state,
+      seenDeliveryIds: [...this.state.seenDeliveryIds],
+      pendingPosts: [...this.posts],
+      threads: { ...this.threads },
+      held: [...this.held],
+      linkedSessions: [...this.state.linkedSessions!],
+      generation: this.state.generation + 1,
+    };
   }
+}
+
+/** Comment ids share the bounded seen list with delivery ids, under their own prefix. */
+function commentKey(commentId: string): string {
+  return `comment:${commentId}`;
 }
 
 /** Items in the queue that belong to a stop (for the "dropped" note). */

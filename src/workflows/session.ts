@@ -19,8 +19,11 @@ import {
 import type { ExternalUrl } from '../domain/linear';
 import type { WorkspaceState } from '../domain/workspace';
 import { SEARCH_ATTRIBUTES, webUiWorkflowUrl } from '../names';
+import { isNoIssueKey } from '../domain/issue';
 import { sessionActivities } from './activity-options';
-import { DROPPED_BY_STOP_TEXT, RESET_TEXT, ackText, lateStopText, stoppedText } from './messages';
+import { noIssueSession } from './no-issue';
+import { finalIds } from './final';
+import { DROPPED_BY_STOP_TEXT, RESET_TEXT, ackText, lateStopText, stillWorkingText, stoppedText } from './messages';
 import { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult } from './options';
 import { lifecyclePlan } from './plan';
 import { PATCHES, Session, describeDropped, type PendingPost, type QueueItem } from './session-entity';
@@ -32,6 +35,8 @@ import type { SessionPhase } from './types';
 export { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult };
 
 export async function issueSessionWorkflow(input: SessionInput): Promise<SessionResult> {
+  // No running history has such an id (ingress ignored sessions with no issue before).
+  if (isNoIssueKey(input.issueId)) return noIssueSession(input);
   const opts: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...input.options };
   const info = workflowInfo();
   const acts = sessionActivities(opts, info.taskQueue);
@@ -50,8 +55,12 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
 
   // ---------------------------------------------------------------- main loop
   let posting = false;
-  const postsDone = () => session.posts.length === 0 && !posting;
+  // Held comments count as pending: the session neither ends nor continues as new under them
+  // (continue-as-new would carry them, but their grace timers would restart).
+  const postsDone = () => session.posts.length === 0 && !posting && session.held.length === 0;
   void postLoop();
+  void graceLoop();
+  void keepAliveLoop();
   for (;;) {
     const woke = await condition(() => state.queue.length > 0, opts.idleTimeoutMs, { summary: 'idle: wait for the next message' });
     if (woke || state.queue.length > 0) {
@@ -91,7 +100,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       );
       return;
     }
-    const prompt = item.prompt;
+    const prompt = session.answerElicitation(item.prompt);
     state.lastAgentSessionId = prompt.agentSessionId;
     state.turns += 1;
     session.stopRequested = undefined;
@@ -117,6 +126,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
                 { key: SEARCH_ATTRIBUTES.team, value: issue.teamKey ?? issue.teamId },
               ]),
             labelEngine: (engine) => upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.engine, value: engine }]),
+            assigneeHolds: opts.assigneeHolds,
           },
           prompt,
         );
@@ -151,11 +161,16 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
         .catch((err) => void log.warn('Could not describe the worktree after stop', { error: describeError(err) }));
     }
     try {
+      // Linear's Stop: after the stop signal, no API call but the one final activity (the
+      // describe above is local git). The engine activity is cancelled with
+      // WAIT_CANCELLATION_COMPLETED, so its process group is dead before this answer is posted.
       await postFinal(prompt.agentSessionId, 'response', stoppedText(work ?? undefined, describeDropped(dropped), state.workspace?.branch));
-      await acts.linear.linearUpdateSession(
-        { agentSessionId: prompt.agentSessionId, plan: lifecyclePlan('Do the work', 'Do the work') },
-        'plan: stopped',
-      );
+      if (!patched(PATCHES.stopIsFinal)) {
+        await acts.linear.linearUpdateSession(
+          { agentSessionId: prompt.agentSessionId, plan: lifecyclePlan('Do the work', 'Do the work') },
+          'plan: stopped',
+        );
+      }
     } catch (err) {
       log.warn('Could not post the stop response', { error: describeError(err) });
     }
@@ -165,6 +180,41 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     );
     for (const id of others) {
       await postFinal(id, 'response', DROPPED_BY_STOP_TEXT).catch((err) => log.warn('Could not post to Linear', { error: describeError(err) }));
+    }
+  }
+
+  // ---------------------------------------------------------------- one message, one run
+  /** Each held comment waits its grace period for the AgentSessionEvent of the same message
+   *  (which then runs instead); otherwise it runs as a comment follow-up. */
+  async function graceLoop(): Promise<void> {
+    for (;;) {
+      await condition(() => session.held.length > 0);
+      const commentId = session.held[0]!.commentId!;
+      const claimed = await condition(() => !session.held.some((h) => h.commentId === commentId), opts.commentGraceMs, {
+        summary: 'grace: wait for the comment\'s agent session event',
+      });
+      if (!claimed) session.releaseHeld(commentId);
+    }
+  }
+
+  // ---------------------------------------------------------------- never stale while working
+  /** Linear marks a session stale after 30 min without an activity: while kai holds sessions
+   *  (a turn runs, messages wait behind it), each gets an ephemeral thought every keepAliveMs.
+   *  Never after a Stop: then only the final answer may be posted. */
+  async function keepAliveLoop(): Promise<void> {
+    const busy = () => session.turn !== undefined || state.queue.length > 0;
+    for (;;) {
+      await condition(busy);
+      if (!patched(PATCHES.keepAlive)) return;
+      const idleAgain = await condition(() => !busy(), opts.keepAliveMs, { summary: 'keep-alive: wait before the next still-working note' });
+      if (idleAgain) continue;
+      for (const agentSessionId of session.heldSessions()) {
+        if (session.stopRequested) break;
+        const running = session.turn?.agentSessionId === agentSessionId;
+        await acts.linear
+          .linearAcknowledge({ agentSessionId, activityId: uuid4(), body: stillWorkingText(running) }, running ? 'still working' : 'still queued')
+          .catch((err) => log.warn('Could not post the keep-alive thought', { error: describeError(err) }));
+      }
     }
   }
 
@@ -195,7 +245,9 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     item.acked = true; // claim first: the post loop and the turn never both post it
     const signal = item.kind === 'prompt' ? item.prompt : item.reset;
     const externalUrls: ExternalUrl[] = [];
-    if (!state.externalUrlsSet && webUiUrl) externalUrls.push({ label: 'Temporal run', url: webUiUrl });
+    // Every agent session gets its links (not once per issue); the Temporal link only where a
+    // Web UI is configured.
+    if (webUiUrl && session.needsLinks(signal.agentSessionId)) externalUrls.push({ label: 'Temporal run', url: webUiUrl });
     await acts.linear.linearAcknowledge(
       {
         agentSessionId: signal.agentSessionId,
@@ -205,11 +257,14 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       },
       queuedBehind ? 'acknowledge a queued message' : 'acknowledge the message',
     );
-    if (externalUrls.length) state.externalUrlsSet = true;
+    if (externalUrls.length) {
+      state.externalUrlsSet = true;
+      session.linked(signal.agentSessionId);
+    }
   }
 
   async function postFinal(agentSessionId: string, kind: 'response' | 'error', body: string): Promise<void> {
-    await acts.linear.linearPostFinal({ agentSessionId, activityId: uuid4(), kind, body }, `post ${kind}`);
+    await acts.linear.linearPostFinal({ agentSessionId, ...finalIds(body), kind, body }, `post ${kind}`);
   }
 
   function setPhase(phase: SessionPhase): void {

@@ -15,7 +15,8 @@ import type { PublishResult, Workspace } from '../domain/workspace';
 import { ErrorTypes } from '../domain/errors';
 import type { SessionActivityProxies } from './activity-options';
 import { parseCommand } from './commands';
-import { errorText, finalText, helpText } from './messages';
+import { finalIds } from './final';
+import { elicitRepositoryText, errorText, finalText, helpText } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
 import { PATCHES, type Session } from './session-entity';
 import { sessionSummary } from './summary';
@@ -29,6 +30,8 @@ export interface TurnDeps {
   /** Search attributes that follow the issue and the engine. */
   labelIssue(issue: IssueContext): void;
   labelEngine(engine: string): void;
+  /** An issue assigned to kai counts as given to it (default true). */
+  assigneeHolds?: boolean;
 }
 
 /** How a turn ended, for a Stop that arrived too late to cancel anything. */
@@ -55,7 +58,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
   const command = parseCommand(prompt.body);
   const end: TurnEnd = { publishing: false };
   const postFinal = (kind: 'response' | 'error', body: string) =>
-    acts.linear.linearPostFinal({ agentSessionId: prompt.agentSessionId, activityId: uuid4(), kind, body }, `post ${kind}`);
+    acts.linear.linearPostFinal({ agentSessionId: prompt.agentSessionId, ...finalIds(body), kind, body }, `post ${kind}`);
 
   if (command?.kind === 'help') {
     await postFinal('response', helpText(state.engine, state.model));
@@ -102,7 +105,10 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     }
 
     await step('show the plan', () => showPlan('Prepare the workspace'));
-    if (!state.issueStarted) {
+    // Touch only what kai was given: the issue moves and gets outcome labels only when kai is
+    // its delegate (or assignee); a mention on someone else's issue is answered, nothing more.
+    const holdsIssue = kaiHolds(deps, issue);
+    if (!state.issueStarted && holdsIssue) {
       await step('move the issue to started', async () => {
         await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'started' }, `move ${who} to started`);
         await acts.linear.linearRecordOutcome({ issue, outcome: 'processed' }, 'record outcome: processed');
@@ -111,7 +117,23 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     }
 
     session.phase = 'preparing';
-    const workspace = await step('prepare the worktree', () => ensureWorkspace(deps, issue));
+    const workspace = await step('prepare the worktree', async () => {
+      try {
+        return await ensureWorkspace(deps, issue);
+      } catch (err) {
+        // No repository known for the issue, or several could serve: ask (Linear's
+        // elicitation, the `select` signal); the answer picks it and runs this request.
+        const options = repositoryChoices(err);
+        if (!options || !deps.patched(PATCHES.elicitRepository)) throw err;
+        await acts.linear.linearElicit(
+          { agentSessionId: prompt.agentSessionId, activityId: uuid4(), body: elicitRepositoryText(who, options), options },
+          'ask which repository',
+        );
+        state.asking = { agentSessionId: prompt.agentSessionId, options, prompt };
+        return undefined;
+      }
+    });
+    if (!workspace) return end;
     const files = prompt.attachments?.length
       ? await step('download attachments', () =>
           acts.files.filesDownloadAttachments(
@@ -174,10 +196,12 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
         addedExternalUrls.push({ label: 'Pull request', url: pr.url });
       }
 
-      await step('move the issue to its success state', async () => {
-        await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'success' }, `move ${who} to its success state`);
-        await acts.linear.linearRecordOutcome({ issue, outcome: 'completed' }, 'record outcome: completed');
-      });
+      if (holdsIssue) {
+        await step('move the issue to its success state', async () => {
+          await acts.linear.linearTransitionIssue({ issueId: deps.issueId, to: 'success' }, `move ${who} to its success state`);
+          await acts.linear.linearRecordOutcome({ issue, outcome: 'completed' }, 'record outcome: completed');
+        });
+      }
 
       if (showsEachStep) await step('show the plan', () => showPlan('Report back'));
       session.phase = 'responding';
@@ -185,7 +209,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
         acts.linear.linearPostFinal(
           {
             agentSessionId: prompt.agentSessionId,
-            activityId: uuid4(),
+            ...finalIds(finalText(run.answer, publish)),
             kind: 'response',
             body: finalText(run.answer, publish),
             // The engine's own todo list, when it published one, stays as the session's plan.
@@ -207,7 +231,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     log.error('Turn failed', { step: failed, error: message });
     const issue = loaded;
     await CancellationScope.nonCancellable(async () => {
-      if (issue && state.issueStarted) {
+      if (issue && state.issueStarted && kaiHolds(deps, issue)) {
         await acts.linear
           .linearRecordOutcome({ issue, outcome: 'failed' }, 'record outcome: failed')
           .catch((e) => log.warn('Could not record the failed outcome', { error: describeError(e) }));
@@ -218,6 +242,13 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     });
   }
   return end;
+}
+
+/** Whether kai may move and label the issue: it is the delegate, or the assignee where
+ *  `assigneeHolds` is on. Unknown (kai's id not read) counts as given, as before. */
+function kaiHolds(deps: TurnDeps, issue: IssueContext): boolean {
+  if (issue.kaiIsDelegate === undefined || !deps.patched(PATCHES.touchOnlyGiven)) return true;
+  return issue.kaiIsDelegate || (deps.assigneeHolds !== false && issue.kaiIsAssignee === true);
 }
 
 type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
@@ -239,9 +270,23 @@ async function publishWork(deps: TurnDeps, step: Step, issue: IssueContext, work
 async function ensureWorkspace(deps: TurnDeps, issue: IssueContext): Promise<Workspace> {
   const state = deps.session.state;
   if (!state.workspace) {
-    state.workspace = await deps.acts.git.gitPrepareWorktree({ issue, title: issue.title }, `prepare the worktree for ${issue.identifier}`);
+    const input = state.project ? { issue, title: issue.title, project: state.project } : { issue, title: issue.title };
+    state.workspace = await deps.acts.git.gitPrepareWorktree(input, `prepare the worktree for ${issue.identifier}`);
   }
   return state.workspace;
+}
+
+/** The configured projects a `NotConfigured` failure of the worktree step offers, if any. */
+function repositoryChoices(err: unknown): string[] | undefined {
+  let e: unknown = err;
+  while (e && typeof e === 'object') {
+    if (e instanceof ApplicationFailure && e.type === ErrorTypes.notConfigured) {
+      const projects = (e.details?.[0] as { projects?: unknown } | undefined)?.projects;
+      return Array.isArray(projects) && projects.length > 0 && projects.every((p) => typeof p === 'string') ? (projects as string[]) : undefined;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The innermost message of an activity failure, for the user and the log. */

@@ -33,4 +33,6 @@ export interface SessionStatus {
   stopRequested: boolean;
   /** Replies and acknowledgements accepted but not yet posted to Linear. */
   pendingPosts: number;
+  /** Comments waiting the grace period for their AgentSessionEvent. */
+  heldComments: number;
 }

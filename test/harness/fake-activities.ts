@@ -2,7 +2,7 @@
 // held mid-run (heartbeating, cancellable) so a test can signal while it runs.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { EngineRunInput, EngineRunResult, SessionActivities } from '../../src/activities/types';
+import type { EngineRunInput, EngineRunResult, LinearElicitation, SessionActivities } from '../../src/activities/types';
 import type { IssueContext } from '../../src/domain/issue';
 
 export interface Call {
@@ -46,19 +46,19 @@ export class FakeActivities {
   }
 
   /** Calls of activity `name` wait (after being recorded) until releaseActivity(name). */
-  holdActivity(name: keyof SessionActivities): void {
+  holdActivity(name: keyof SessionActivities | 'linearElicit'): void {
     let release!: () => void;
     const open = new Promise<void>((r) => (release = r));
     this.gates.set(name, { open, release });
   }
 
-  releaseActivity(name: keyof SessionActivities): void {
+  releaseActivity(name: keyof SessionActivities | 'linearElicit'): void {
     this.gates.get(name)?.release();
     this.gates.delete(name);
   }
 
   /** The next call of `name` throws `error` (queue several for several calls). */
-  failNext(name: keyof SessionActivities, error: Error): void {
+  failNext(name: keyof SessionActivities | 'linearElicit', error: Error): void {
     const list = this.failures.get(name) ?? [];
     list.push(error);
     this.failures.set(name, list);
@@ -85,8 +85,8 @@ export class FakeActivities {
     if (failure) throw failure;
   }
 
-  activities(): SessionActivities {
-    const rec = <T>(name: keyof SessionActivities, result: (input: any) => T | Promise<T>) => async (input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  activities(): SessionActivities & LinearElicitation {
+    const rec = <T>(name: keyof SessionActivities | 'linearElicit', result: (input: any) => T | Promise<T>) => async (input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
       this.record(name, input);
       const gate = this.gates.get(name);
       if (gate) await gate.open;
@@ -100,6 +100,7 @@ export class FakeActivities {
       linearTransitionIssue: rec('linearTransitionIssue', (i) => ({ changed: true, to: i.to })),
       linearLinkPullRequest: rec('linearLinkPullRequest', () => undefined),
       linearRecordOutcome: rec('linearRecordOutcome', () => undefined),
+      linearElicit: rec('linearElicit', () => undefined),
       engineResolve: rec('engineResolve', (i) => ({ engine: 'script', prompt: i.body })),
       engineRun: async (input: EngineRunInput) => {
         this.record('engineRun', input);

@@ -131,3 +131,36 @@ test('dropQueue empties the queue and describeDropped counts the prompts', () =>
   expect(describeDropped(dropped.slice(0, 1))).toBe('1 queued message was dropped.');
   expect(describeDropped([])).toBe('');
 });
+
+test('one message, one run: comment ids, session threads and held comments are carried across continue-as-new, and bounded', () => {
+  const patches = ['help-answered-at-once', 'one-message-one-run'];
+  const s = new Session('issue-1', undefined, hooks(patches), 4);
+  s.onPrompt({ ...prompt('d1', 'Start'), source: 'created', threadId: 'root-a' });
+  s.onPrompt({ ...prompt('d2', 'Reply'), commentId: 'c-1', threadId: 'root-a' });
+  s.onPrompt({ ...prompt('d3', 'Other'), agentSessionId: '', source: 'comment', commentId: 'c-2', threadId: 'root-x' });
+  expect(s.held.map((h) => h.commentId)).toEqual(['c-2']);
+  const next = new Session('issue-1', s.snapshot(), hooks(patches), 4);
+  // the same message through its Comment webhook, after continue-as-new: dropped
+  next.onPrompt({ ...prompt('d4', 'Reply'), agentSessionId: '', source: 'comment', commentId: 'c-1', threadId: 'root-a' });
+  expect(next.state.queue).toHaveLength(2);
+  expect(next.held).toHaveLength(1);
+  // a reply in the known thread goes to its session without waiting
+  next.onPrompt({ ...prompt('d5', 'More'), agentSessionId: '', source: 'comment', commentId: 'c-3', threadId: 'root-a' });
+  expect(next.state.queue.map((q) => (q.kind === 'prompt' ? q.prompt.agentSessionId : ''))).toEqual(['session-a', 'session-a', 'session-a']);
+  // the seen list stays bounded: delivery and comment ids share it
+  expect(next.state.seenDeliveryIds.length).toBeLessThanOrEqual(4);
+});
+
+test('the answer to "which repository?" picks one of the options, case-insensitively, and is carried across continue-as-new', () => {
+  const s = new Session('issue-1', undefined, hooks());
+  s.state.asking = { agentSessionId: 'session-a', options: ['app', 'web'], prompt: prompt('d1', 'Add a greeting') };
+  // a message in another session is not the answer
+  expect(s.answerElicitation(prompt('d2', 'web', 'session-b')).body).toBe('web');
+  const run = s.answerElicitation(prompt('d3', ' WEB '));
+  expect(run).toMatchObject({ body: 'Add a greeting', deliveryId: 'd3', agentSessionId: 'session-a' });
+  expect(new Session('issue-1', s.snapshot(), hooks()).state.project).toBe('web');
+  // an answer that is no option is a new request
+  s.state.asking = { agentSessionId: 'session-a', options: ['app', 'web'], prompt: prompt('d4', 'Other') };
+  expect(s.answerElicitation(prompt('d5', 'the mobile one')).body).toBe('the mobile one');
+  expect(s.state.asking).toBeUndefined();
+});

@@ -83,8 +83,10 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
     if (done.size > 5000) done.delete(done.values().next().value!);
   };
 
+  let viewerId: string | undefined;
   async function fetchIssue(issueId: string): Promise<IssueData> {
     const data = await linear.raw<IssueQueryResult>('load the issue', ISSUE_QUERY, { id: issueId });
+    if (data.viewer?.id) viewerId = data.viewer.id;
     issueCache.set(issueId, { at: now(), issue: data.issue });
     if (issueCache.size > 500) issueCache.delete(issueCache.keys().next().value!);
     return data.issue;
@@ -140,6 +142,10 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
         stateType: issue.state.type,
         stateName: issue.state.name,
         priority: issue.priority,
+        delegateId: issue.delegate?.id ?? undefined,
+        assigneeId: issue.assignee?.id ?? undefined,
+        kaiIsDelegate: viewerId ? issue.delegate?.id === viewerId : undefined,
+        kaiIsAssignee: viewerId ? issue.assignee?.id === viewerId : undefined,
       };
     },
 

@@ -3,6 +3,7 @@
 
 export const ISSUE_QUERY = /* GraphQL */ `
   query kaiIssue($id: String!) {
+    viewer { id }
     issue(id: $id) {
       id
       identifier
@@ -15,6 +16,8 @@ export const ISSUE_QUERY = /* GraphQL */ `
       team { id key name states(first: 100) { nodes { id name type position } } }
       project { id }
       labels(first: 100) { nodes { id name } }
+      delegate { id }
+      assignee { id }
     }
   }
 `;
@@ -27,6 +30,8 @@ export interface StateNode {
 }
 
 export interface IssueQueryResult {
+  /** kai's app user (the token's viewer): read with the issue, so it costs no request. */
+  viewer?: { id: string };
   issue: {
     id: string;
     identifier: string;
@@ -39,6 +44,8 @@ export interface IssueQueryResult {
     team: { id: string; key: string; name: string; states: { nodes: StateNode[] } };
     project: { id: string } | null;
     labels: { nodes: Array<{ id: string; name: string }> };
+    delegate?: { id: string } | null;
+    assignee?: { id: string } | null;
   };
 }
 

@@ -173,3 +173,18 @@ describe('opt-in outcome extras', () => {
     expect(snap.issues.filter((i) => i.parentId === rig.issueId)).toHaveLength(2);
   });
 });
+
+test('the loaded issue says whether kai is its delegate or assignee, read in the same request as the issue', async () => {
+  rig = await startRig();
+  const acts = createLinearActivities({ linear: rig.linear });
+  const appUserId = rig.emulator.state.appUser.id;
+  await expect(acts.linearLoadIssue({ issueId: rig.issueId })).resolves.toMatchObject({ delegateId: appUserId, kaiIsDelegate: true, kaiIsAssignee: false });
+  const issue = rig.emulator.state.issues.get(rig.issueId)!;
+  issue.delegateId = undefined;
+  const loaded = await acts.linearLoadIssue({ issueId: rig.issueId });
+  expect(loaded).toMatchObject({ kaiIsDelegate: false, kaiIsAssignee: false });
+  expect(loaded.delegateId).toBeUndefined();
+  const reads = (await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('issue'));
+  expect(reads).toHaveLength(2);
+  expect(reads.every((r) => r.rootFields.includes('viewer'))).toBe(true);
+});
