@@ -5,6 +5,9 @@ import type { TemporalSettings } from '../temporal/connect';
 import { withTimeout } from '../util';
 import { statusQuery } from '../workflows/signals';
 
+/** Where `kai dev` serves the Web UI: the terminal's link when no [temporal] web_ui_url is set. */
+const LOCAL_WEB_UI_URL = 'http://localhost:8233';
+
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]*-\d+$/;
 
 /** The workflow id for an issue given as identifier (ENG-123, via visibility) or Linear id. */
@@ -24,7 +27,7 @@ export async function printStatus(client: Client, settings: TemporalSettings, is
   const handle = client.workflow.getHandle(workflowId);
   try {
     const desc = await handle.describe();
-    const url = webUiWorkflowUrl(settings.webUiUrl, settings.namespace, workflowId);
+    const url = webUiWorkflowUrl(settings.webUiUrl ?? LOCAL_WEB_UI_URL, settings.namespace, workflowId);
     const status = desc.status.name === 'RUNNING' ? await handle.query(statusQuery) : undefined;
     if (json) {
       process.stdout.write(`${JSON.stringify({ workflowId, execution: desc.status.name, status, webUiUrl: url }, null, 2)}\n`);
@@ -78,7 +81,7 @@ export async function printSessions(client: Client, settings: TemporalSettings, 
       sa.get(SEARCH_ATTRIBUTES.engine) ?? '-',
       sa.get(SEARCH_ATTRIBUTES.team) ?? '-',
     ];
-    const url = webUiWorkflowUrl(settings.webUiUrl, settings.namespace, wf.workflowId);
+    const url = webUiWorkflowUrl(settings.webUiUrl ?? LOCAL_WEB_UI_URL, settings.namespace, wf.workflowId);
     // The pull request lives in the session's state, not in visibility: ask the running ones.
     const pr = wf.status.name === 'RUNNING' ? pullRequestOf(client, wf.workflowId) : Promise.resolve('-');
     rows.push(pr.then((p) => [...cells, p, url]));

@@ -105,7 +105,8 @@ export const temporalSchema = z
       .optional(),
     task_queue: z.string().default('kai'),
     engine_task_queue: z.string().optional(),
-    web_ui_url: z.string().default('http://localhost:8233'),
+    /** The Temporal Web UI kai links sessions to (Linear's "Temporal run" link, `kai status`); no link when unset. `kai dev` and `kai demo` use the UI of the dev server they start. */
+    web_ui_url: z.string().url().optional(),
     /** Where the worker serves Temporal's Prometheus metrics (host:port); off when unset. */
     metrics_bind_address: z.string().optional(),
   })

@@ -13,7 +13,8 @@ export interface TemporalSettings {
   namespace: string;
   taskQueue: string;
   engineTaskQueue: string;
-  webUiUrl: string;
+  /** The Temporal Web UI, when configured. */
+  webUiUrl?: string;
   connection: NativeConnectionOptions;
 }
 

@@ -24,11 +24,11 @@ export const HELP_COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['/new, /reset', 'Clear the conversation and start fresh'],
   ['/help, help, ?', 'Show this help'],
   ['/file put <path>', 'Save the attached file at <path> in the working tree'],
-  ['/file get <path>', 'Send back a file (or a zipped directory) from the working tree'],
+  ['/file get [--include-ignored] <path>', 'Send back a file (or a zipped directory, git-ignored files left out unless asked) from the working tree'],
 ];
 
 export const HELP_DIRECTIVES: ReadonlyArray<readonly [string, string]> = [
-  ['[engine:<name>]', 'Run this issue with another engine (claude, codex, opencode, script)'],
+  ['[engine:<name>]', 'Run this issue with another engine (claude, codex, opencode, pi, gemini, script)'],
   ['[model:<name>]', 'Choose the model'],
   ['[reasoning:<level>]', 'Choose the reasoning effort'],
   ['@branch/name', 'At the start of the title: work on that branch'],

@@ -93,3 +93,17 @@ export const NO_ISSUE_TEXT =
 export function elicitRepositoryText(issue: string, options: string[]): string {
   return `Which repository should kai work in for ${issue}? Pick one of: ${options.map((o) => `\`${o}\``).join(', ')}. The choice is remembered for this issue.`;
 }
+
+/** The recap an engine starts from when its earlier conversation cannot be resumed: built from
+ *  the workflow's own record of the issue's turns. */
+export function recapText(record: ReadonlyArray<{ prompt: string; answer?: string }>, prUrl: string | undefined): string | undefined {
+  if (record.length === 0 && !prUrl) return undefined;
+  const lines = ['Recap of the earlier conversation on this issue (the previous engine session could not be resumed):'];
+  record.forEach((turn, i) => {
+    lines.push(`${i + 1}. The user asked: ${turn.prompt}`);
+    if (turn.answer) lines.push(`   You answered: ${turn.answer}`);
+  });
+  if (prUrl) lines.push(`The work so far is in the pull request ${prUrl}.`);
+  lines.push('The new request follows.');
+  return lines.join('\n');
+}

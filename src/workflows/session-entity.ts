@@ -48,7 +48,19 @@ export interface CarriedState {
   asking?: { agentSessionId: string; options: string[]; prompt: PromptSignal };
   /** Agent sessions that already got their links (the last MAX_THREADS). */
   linkedSessions?: string[];
+  /** What earlier turns asked and answered (the last few, trimmed): the recap an engine gets
+   *  when its stored conversation is gone. */
+  record?: TurnRecord[];
 }
+
+export interface TurnRecord {
+  prompt: string;
+  answer?: string;
+}
+
+/** How many earlier turns, and how much of each, the recap keeps. */
+export const RECORD_TURNS = 8;
+export const RECORD_CHARS = 1500;
 
 export const MAX_THREADS = 500;
 
@@ -108,6 +120,7 @@ export class Session {
       threads: { ...carried?.threads },
       held: [...(carried?.held ?? [])],
       linkedSessions: [...(carried?.linkedSessions ?? [])],
+      record: [...(carried?.record ?? [])],
     };
     this.seen = new Set(this.state.seenDeliveryIds);
   }
@@ -307,6 +320,14 @@ export class Session {
     this.state.resumeTokens = {};
   }
 
+  /** Keeps one finished turn for the recap (bounded in count and size). */
+  recordTurn(prompt: string, answer: string | undefined): void {
+    const trim = (text: string) => (text.length > RECORD_CHARS ? `${text.slice(0, RECORD_CHARS)}…` : text);
+    const record = this.state.record ?? (this.state.record = []);
+    record.push(answer ? { prompt: trim(prompt), answer: trim(answer) } : { prompt: trim(prompt) });
+    if (record.length > RECORD_TURNS) record.splice(0, record.length - RECORD_TURNS);
+  }
+
   /** Takes in what Linear says of the issue; true when its identifier or team changed. */
   rememberIssue(issue: IssueRef): boolean {
     const before = this.state.issue;
@@ -332,6 +353,7 @@ export class Session {
       threads: { ...this.threads },
       held: [...this.held],
       linkedSessions: [...this.state.linkedSessions!],
+      record: [...(this.state.record ?? [])],
       generation: this.state.generation + 1,
     };
   }

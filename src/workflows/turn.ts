@@ -16,7 +16,7 @@ import { ErrorTypes } from '../domain/errors';
 import type { SessionActivityProxies } from './activity-options';
 import { parseCommand } from './commands';
 import { finalIds } from './final';
-import { elicitRepositoryText, errorText, finalText, helpText } from './messages';
+import { elicitRepositoryText, errorText, finalText, helpText, recapText } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
 import { PATCHES, type Session } from './session-entity';
 import { sessionSummary } from './summary';
@@ -163,6 +163,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
           ...selection,
           cwd: workspace.worktreePath,
           resumeToken: state.resumeTokens[selection.engine],
+          recap: state.resumeTokens[selection.engine] ? recapText(state.record ?? [], state.prUrl) : undefined,
           agentSessionId: prompt.agentSessionId,
           issueId: deps.issueId,
           issueIdentifier: who,
@@ -174,6 +175,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
       return result;
     });
     if (run.planPublished) ownPlan = false;
+    session.recordTurn(prompt.body, run.answer);
 
     // The engine has returned: from here the turn ends at a consistent point whatever a Stop
     // says, with its work published and reported (or a publishing error reported).

@@ -1,6 +1,7 @@
 // The Session entity without a server: handlers record and enqueue, the state carried across
 // continue-as-new is one object, and nothing accepted is left out of it.
-import { Session, describeDropped, type CarriedState } from '../../src/workflows/session-entity';
+import { RECORD_CHARS, RECORD_TURNS, Session, describeDropped, type CarriedState } from '../../src/workflows/session-entity';
+import { recapText } from '../../src/workflows/messages';
 import type { PromptSignal } from '../../src/workflows/signals';
 
 const hooks = (patches: string[] = ['help-answered-at-once']) => ({
@@ -163,4 +164,21 @@ test('the answer to "which repository?" picks one of the options, case-insensiti
   s.state.asking = { agentSessionId: 'session-a', options: ['app', 'web'], prompt: prompt('d4', 'Other') };
   expect(s.answerElicitation(prompt('d5', 'the mobile one')).body).toBe('the mobile one');
   expect(s.state.asking).toBeUndefined();
+});
+
+test('the turn record keeps the last turns, trimmed, carries across continue-as-new and makes the recap', () => {
+  const s = new Session('issue-1', undefined, hooks());
+  for (let i = 1; i <= RECORD_TURNS + 3; i++) s.recordTurn(`ask ${i}`, i === 2 ? undefined : `did ${i}`);
+  s.recordTurn('x'.repeat(RECORD_CHARS + 50), 'done');
+  const record = s.snapshot().record!;
+  expect(record).toHaveLength(RECORD_TURNS);
+  expect(record[0]!.prompt).toBe(`ask 5`);
+  expect(record.at(-1)!.prompt).toHaveLength(RECORD_CHARS + 1); // trimmed, with an ellipsis
+  const next = new Session('issue-1', s.snapshot(), hooks());
+  expect(next.state.record).toEqual(record);
+  const recap = recapText(next.state.record!, 'https://github.com/acme/app/pull/1')!;
+  expect(recap).toContain('The user asked: ask 5');
+  expect(recap).toContain('You answered: did 5');
+  expect(recap).toContain('https://github.com/acme/app/pull/1');
+  expect(recapText([], undefined)).toBeUndefined();
 });
