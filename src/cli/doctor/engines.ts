@@ -9,7 +9,7 @@ import { fail, firstLine, pass, warn, type CheckResult, type DoctorCheck, type D
 export const enginesCheck: DoctorCheck = { name: 'Engines', run: installedEngines };
 
 /** Engines sessions will use without being asked, and which key says so. */
-function requiredEngines(config: KaiConfig): Map<string, string> {
+export function requiredEngines(config: KaiConfig): Map<string, string> {
   const required = new Map<string, string>([[config.default_engine, 'default_engine']]);
   for (const [alias, project] of Object.entries(config.projects)) {
     if (project.default_engine && !required.has(project.default_engine)) required.set(project.default_engine, `projects.${alias}.default_engine`);

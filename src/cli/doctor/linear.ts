@@ -2,7 +2,7 @@
 // answers the viewer query, acts as the app, and has the scopes kai needs.
 import pino from 'pino';
 import { createLinearGateway } from '../../activities/linear/gateway';
-import { createLinearTokenProvider, LINEAR_SCOPES, LinearAuthError, readTokenFile, tokenFilePath, type LinearTokenProvider } from '../../config/linear-auth';
+import { createLinearTokenProvider, LINEAR_SCOPES, LinearAuthError, readTokenFile, staticTokenWarning, tokenFilePath, type LinearTokenProvider } from '../../config/linear-auth';
 import type { KaiConfig } from '../../config/schema';
 import { withTimeout } from '../../util';
 import { fail, messageOf, pass, skip, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
@@ -64,6 +64,10 @@ async function linearTokenAndScopes({ config, env, timeoutMs: ms, secrets }: Doc
     ];
   }
   const results = [pass('Linear token', `valid at ${apiUrl} (from ${source}): acts as "${viewer.name}" in workspace "${viewer.organization.name}"`)];
+  if (tokens.kind === 'static') {
+    const renewal = staticTokenWarning(config, env);
+    if (renewal) results.push(warn('Linear renewal', 'the token is static: nothing can renew it when Linear expires or revokes it', renewal));
+  }
   const needed = [...LINEAR_SCOPES];
   let granted: string[] | undefined;
   if (tokens.kind === 'stored') {
