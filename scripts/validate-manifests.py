@@ -163,7 +163,8 @@ def validate_kustomization(report: Report, target: Path) -> None:
             period = pod.get("terminationGracePeriodSeconds", 30)
             report.check(period > grace, f"{rel}: {name} terminationGracePeriodSeconds {period} > worker_shutdown_grace_s {grace:g}")
             mounts = {m["mountPath"] for c in pod["containers"] for m in c.get("volumeMounts", [])}
-            report.check("/var/lib/kai/worktrees" in mounts, f"{rel}: {name} mounts a worktree volume")
+            # KAI_DATA_DIR: repository mirrors and worktrees live on this volume.
+            report.check("/var/lib/kai" in mounts, f"{rel}: {name} mounts its data directory /var/lib/kai (mirrors and worktrees)")
 
 
 def lint_dockerfile(report: Report) -> None:

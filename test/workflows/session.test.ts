@@ -287,6 +287,11 @@ test('a failed turn posts one error activity and a later prompt still works', as
     await waitFor('the second final', () => finalsOf(r.fakes).length === 2);
     expect(finalsOf(r.fakes)[1]!.kind).toBe('response');
     expect(r.fakes.named('engineRun')).toHaveLength(1);
+    // The fake records the post when it runs; the turn ends once the workflow has its result.
+    await waitFor('the second turn to end', async () => {
+      const s = await r.handle.query(statusQuery);
+      return s.turns === 2 && s.phase === 'idle' && s.queuedPrompts === 0;
+    });
     expect((await r.handle.query(statusQuery)).lastError).toBeUndefined();
   } finally {
     await r.finish();
