@@ -166,6 +166,8 @@ export interface LifecycleFacts {
   pullRequests: Array<{ html_url: string }>;
   workflowStatus: string;
   ackLatencyMs: number | null;
+  /** A Temporal Web UI is known (the dev server's, or [temporal] web_ui_url): the session links it. */
+  webUi: boolean;
 }
 
 /** The steps of a whole session, each with what must be true; returns the names that are not. */
@@ -186,7 +188,8 @@ export function missingSteps(f: LifecycleFacts): string[] {
     ['the issue moved to done or in review', f.side.issueStateType === 'completed' || /review/i.test(f.side.issue.state)],
     [`one pull request opened in the GitHub emulator (${f.pullRequests.length} found)`, f.pullRequests.length === 1],
     ['the pull request linked on the issue and in the session', !!pr && f.side.attachments.includes(pr) && f.side.externalUrls.some((u) => u.url === pr)],
-    ['the Temporal run linked in the session', f.side.externalUrls.some((u) => /\/workflows\//.test(u.url))],
+    // Without a Web UI there is nothing to link (an external server without web_ui_url).
+    ['the Temporal run linked in the session', f.side.externalUrls.some((u) => /\/workflows\//.test(u.url)) === f.webUi],
     [`the workflow completed (${f.workflowStatus})`, f.workflowStatus === 'COMPLETED'],
   ];
   return checks.filter(([, pass]) => !pass).map(([name]) => name);

@@ -157,7 +157,7 @@ export async function playSession(
   const side = readLinearSide(linear, issue.id, session.id, initialState);
   const pulls = pullRequestsOf(github, world.repository);
   const ackLatencyMs = ackLatency(linear, delivery!.deliveryId, session.id);
-  const missing = missingSteps({ side, prompts, pullRequests: pulls, workflowStatus, ackLatencyMs });
+  const missing = missingSteps({ side, prompts, pullRequests: pulls, workflowStatus, ackLatencyMs, webUi: !!stack.temporal.uiUrl });
   const pr = pulls[0];
   const report: DemoReport = {
     ok: missing.length === 0,

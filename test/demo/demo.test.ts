@@ -9,8 +9,10 @@ jest.setTimeout(90_000);
 test('kai demo --json: acknowledged, one final response per prompt, the help reply, states moved, one PR opened and linked', async () => {
   let stdout = '';
   let stderr = '';
+  // The test server runs headless: say where its Web UI would be, so the session links the run.
+  const base = defaultConfig();
   const code = await runDemo({
-    config: defaultConfig(),
+    config: { ...base, temporal: { ...base.temporal, web_ui_url: 'http://127.0.0.1:8233' } },
     json: true,
     keep: false,
     temporalAddress: temporalAddress(),
