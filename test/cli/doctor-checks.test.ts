@@ -10,8 +10,8 @@ async function doctorWith(checks: DoctorCheck[]): Promise<{ code: number; lines:
 }
 
 describe('kai doctor checks', () => {
-  test('the built-in check list runs Temporal, Linear, the webhook secret, engines, git, GitHub and PostgreSQL in that order', () => {
-    expect(DOCTOR_CHECKS.map((c) => c.name)).toEqual(['Temporal', 'Linear token', 'Webhook secret', 'Engines', 'Git', 'GitHub token', 'PostgreSQL']);
+  test('the built-in check list runs Temporal, Linear, the webhook secret, engines and their readiness, git, GitHub and PostgreSQL in that order', () => {
+    expect(DOCTOR_CHECKS.map((c) => c.name)).toEqual(['Temporal', 'Linear token', 'Webhook secret', 'Engines', 'Engine readiness', 'Git', 'GitHub token', 'PostgreSQL']);
   });
 
   test('an added check is printed in list order even when it finishes first, and a warning keeps the exit code 0', async () => {
