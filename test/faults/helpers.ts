@@ -1,7 +1,7 @@
 // Shared by the fault tests: kai's real local stack (real activities, Linear and GitHub
 // emulators, a git repository with a bare origin, the demo's script engine) on a Temporal
 // server, plus probes that read the outcome a Linear user would see.
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,6 +11,8 @@ import { DEMO_GREETING, DEMO_THANKS } from '../../src/cli/demo-engine';
 import { defaultConfig, type KaiConfig } from '../../src/config/schema';
 import type { IssueRec } from '../../src/emulator/linear/store';
 import { uniqueTaskQueue, workflowBundle } from '../harness/temporal';
+
+export { processAlive } from '../activities/engine/helpers';
 
 export const quietLogger = () => pino({ level: process.env.KAI_TEST_LOG ? 'debug' : 'silent' });
 
@@ -142,15 +144,5 @@ event '{"type":"completed","ok":true,"answer":"Done: '"$goal"'."}'
   return `/bin/sh '${file}'`;
 }
 
-/** Whether a process is alive and not a zombie. */
-export function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
