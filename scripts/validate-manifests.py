@@ -5,12 +5,14 @@
   check-jsonschema vendors), plus kai's rules: every service has a health check, volumes are named.
 - every kustomization under deploy/ (the base and each overlay), rendered with `kubectl kustomize`,
   against the Kubernetes OpenAPI schemas (kubernetes-validate, strict), plus kai's rules: non-root,
-  probes on /healthz and /readyz, resource requests, the worker's grace period above its shutdown
-  grace time, a PodDisruptionBudget per Deployment.
+  probes on /healthz and /readyz, resource requests, a PodDisruptionBudget per workload; the
+  worker a StatefulSet (headless Service, a volume claim per pod mounted at KAI_DATA_DIR, its
+  worker name from the pod name, grace period above its shutdown grace time); every other workload
+  a Deployment without volume claims.
 - the Dockerfile with hadolint.
 
 Install the tools into the project's venv:  .tools/bin/pip install -r scripts/requirements-ci.txt
-Usage: .tools/bin/python scripts/validate-manifests.py [--dump-compose]
+Usage: .tools/bin/python scripts/validate-manifests.py [--dump-compose | --render <kustomization dir>]
 """
 from __future__ import annotations
 
@@ -143,13 +145,14 @@ def validate_kustomization(report: Report, target: Path) -> None:
     kai = kai_toml_from(docs)
     report.check(bool(kai), f"{rel}: a ConfigMap carries kai.toml")
     grace = float((kai.get("limits") or {}).get("worker_shutdown_grace_s", 30))
-    deployments = [d for d in docs if d.get("kind") == "Deployment"]
+    workloads = [d for d in docs if d.get("kind") in ("Deployment", "StatefulSet")]
     pdb_selectors = [
         (d["spec"].get("selector") or {}).get("matchLabels", {}) for d in docs if d.get("kind") == "PodDisruptionBudget"
     ]
-    for dep in deployments:
-        name = dep["metadata"]["name"]
-        pod = dep["spec"]["template"]["spec"]
+    headless = {d["metadata"]["name"] for d in docs if d.get("kind") == "Service" and d["spec"].get("clusterIP") == "None"}
+    for wl in workloads:
+        name = wl["metadata"]["name"]
+        pod = wl["spec"]["template"]["spec"]
         sc = pod.get("securityContext") or {}
         report.check(sc.get("runAsNonRoot") is True and sc.get("runAsUser", 0) != 0, f"{rel}: {name} runs as a non-root user")
         for c in pod["containers"]:
@@ -157,14 +160,46 @@ def validate_kustomization(report: Report, target: Path) -> None:
             report.check(paths == {"livenessProbe": "/healthz", "readinessProbe": "/readyz"}, f"{rel}: {name}/{c['name']} probes /healthz and /readyz")
             report.check(bool(((c.get("resources") or {}).get("requests"))), f"{rel}: {name}/{c['name']} requests resources")
             report.check((c.get("securityContext") or {}).get("allowPrivilegeEscalation") is False, f"{rel}: {name}/{c['name']} forbids privilege escalation")
-        labels = dep["spec"]["selector"]["matchLabels"]
+        labels = wl["spec"]["selector"]["matchLabels"]
         report.check(any(sel and all(labels.get(k) == v for k, v in sel.items()) for sel in pdb_selectors), f"{rel}: {name} has a PodDisruptionBudget")
         if name.endswith("worker"):
-            period = pod.get("terminationGracePeriodSeconds", 30)
-            report.check(period > grace, f"{rel}: {name} terminationGracePeriodSeconds {period} > worker_shutdown_grace_s {grace:g}")
-            mounts = {m["mountPath"] for c in pod["containers"] for m in c.get("volumeMounts", [])}
-            # KAI_DATA_DIR: repository mirrors and worktrees live on this volume.
-            report.check("/var/lib/kai" in mounts, f"{rel}: {name} mounts its data directory /var/lib/kai (mirrors and worktrees)")
+            validate_worker(report, rel, wl, grace, headless)
+        else:
+            # Webhook, gateway, ingester: stateless, so any replica may take any request or row.
+            claims = [v["name"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v or "ephemeral" in v]
+            report.check(
+                wl["kind"] == "Deployment" and not wl["spec"].get("volumeClaimTemplates") and not claims,
+                f"{rel}: {name} is a Deployment without volume claims (stateless)",
+            )
+
+
+def env_of(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def validate_worker(report: Report, rel: Path, wl: dict, grace: float, headless: set[str]) -> None:
+    """The worker holds each issue's workspace (worktree and engine homes) on its own volume and
+    polls a queue named from its worker name, so both must survive a restart of the pod."""
+    name = wl["metadata"]["name"]
+    spec = wl["spec"]
+    pod = spec["template"]["spec"]
+    report.check(wl["kind"] == "StatefulSet", f"{rel}: {name} is a StatefulSet (a volume and a name per pod)")
+    report.check(spec.get("serviceName") in headless, f"{rel}: {name} is governed by the headless Service {spec.get('serviceName')}")
+    report.check(spec.get("podManagementPolicy") == "Parallel", f"{rel}: {name} starts and replaces its pods in parallel")
+    report.check(spec.get("replicas", 1) >= 2, f"{rel}: {name} runs {spec.get('replicas', 1)} replicas (at least 2)")
+    period = pod.get("terminationGracePeriodSeconds", 30)
+    report.check(period > grace, f"{rel}: {name} terminationGracePeriodSeconds {period} > worker_shutdown_grace_s {grace:g}")
+    claims = {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])}
+    for c in pod["containers"]:
+        env = env_of(c)
+        data_dir = (env.get("KAI_DATA_DIR") or {}).get("value")
+        mounted = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+        report.check(
+            data_dir is not None and mounted.get(data_dir) in claims,
+            f"{rel}: {name}/{c['name']} mounts a volume claim at its data directory KAI_DATA_DIR={data_dir}",
+        )
+        field = (((env.get("KAI_WORKER_NAME") or {}).get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+        report.check(field == "metadata.name", f"{rel}: {name}/{c['name']} takes KAI_WORKER_NAME from the pod name")
 
 
 def lint_dockerfile(report: Report) -> None:
@@ -180,6 +215,9 @@ def lint_dockerfile(report: Report) -> None:
 def main(argv: list[str]) -> int:
     if "--dump-compose" in argv:
         json.dump(load_compose(), sys.stdout)
+        return 0
+    if "--render" in argv:
+        json.dump(render(Path(argv[argv.index("--render") + 1]).resolve()), sys.stdout)
         return 0
     report = Report()
     validate_compose(report)

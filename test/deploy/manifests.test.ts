@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTE_TYPES } from '../../src/names';
@@ -22,12 +23,67 @@ interface ComposeService {
   ports?: string[];
   command?: string[] | string;
   environment?: Record<string, string>;
+  volumes?: string[];
+  stop_grace_period?: string;
 }
 
-function compose(): { services: Record<string, ComposeService> } {
+function compose(): { services: Record<string, ComposeService>; volumes: Record<string, unknown> } {
   const res = runScript(['--dump-compose']);
   expect(res.status).toBe(0);
   return JSON.parse(res.stdout);
+}
+
+/** The parts of a rendered Kubernetes resource these tests read. */
+interface Container {
+  name: string;
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface Resource {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: {
+    replicas?: number;
+    serviceName?: string;
+    clusterIP?: string;
+    podManagementPolicy?: string;
+    selector?: { matchLabels?: Record<string, string> };
+    volumeClaimTemplates?: { metadata: { name: string } }[];
+    template?: {
+      spec: {
+        terminationGracePeriodSeconds?: number;
+        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+        containers: Container[];
+        volumes?: { name: string; persistentVolumeClaim?: unknown; ephemeral?: unknown }[];
+      };
+    };
+  };
+}
+
+/** A kustomization rendered by `kubectl kustomize`, as the cluster would receive it. */
+function rendered(target: string): Resource[] {
+  const res = runScript(['--render', join(ROOT, target)]);
+  if (res.status !== 0) throw new Error(`kubectl kustomize ${target} failed:\n${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
+function find(docs: Resource[], kind: string, name: string): Resource {
+  const doc = docs.find((d) => d.kind === kind && d.metadata.name === name);
+  if (!doc) throw new Error(`no ${kind}/${name} among ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(', ')}`);
+  return doc;
+}
+
+/** The shutdown grace the rendered ConfigMap's kai.toml gives the worker (the schema's default when unset). */
+function shutdownGrace(docs: Resource[]): number {
+  const configMap = docs.find((d) => d.kind === 'ConfigMap' && d.data?.['kai.toml'] !== undefined)!;
+  const dir = mkdtempSync(join(tmpdir(), 'kai-deploy-'));
+  try {
+    writeFileSync(join(dir, 'kai.toml'), configMap.data!['kai.toml']!);
+    return loadConfig({ path: join(dir, 'kai.toml'), env: {} }).limits.worker_shutdown_grace_s;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The service table of docs/deploy.md: service -> { image, ports }. */
@@ -48,7 +104,8 @@ describe('deployment files', () => {
     const res = runScript();
     if (res.status !== 0) throw new Error(`scripts/validate-manifests.py failed:\n${res.stdout}\n${res.stderr}`);
     expect(res.stdout).toContain('docker-compose.temporal.yml matches the Compose Specification schema');
-    expect(res.stdout).toMatch(/deploy\/base: Deployment\/kai-worker is valid against Kubernetes/);
+    expect(res.stdout).toMatch(/deploy\/base: StatefulSet\/kai-worker is valid against Kubernetes/);
+    expect(res.stdout).toMatch(/deploy\/overlays\/example: StatefulSet\/kai-worker is valid against Kubernetes/);
     expect(res.stdout).toMatch(/deploy\/overlays\/example: Deployment\/kai-ingester is valid against Kubernetes/);
     expect(res.stdout).toMatch(/deploy\/overlays\/example: Deployment\/kai-gateway is valid against Kubernetes/);
     expect(res.stdout).toContain('Dockerfile passes hadolint');
@@ -83,11 +140,93 @@ describe('deployment files', () => {
     expect(k8sCfg.transports.linear.oauth_token).toBeUndefined();
   });
 
-  test("the worker's compose stop grace period exceeds its configured shutdown grace time", () => {
-    const text = readFileSync(join(ROOT, 'docker-compose.temporal.yml'), 'utf8');
-    const grace = /kai-worker:[\s\S]*?stop_grace_period: (\d+)s/.exec(text);
+  test("each compose worker's stop grace period exceeds its configured shutdown grace time", () => {
+    const { services } = compose();
     const cfg = loadConfig({ path: join(ROOT, 'deploy', 'compose', 'kai.toml'), env: {} });
-    expect(Number(grace![1])).toBeGreaterThan(cfg.limits.worker_shutdown_grace_s);
+    const workers = Object.entries(services).filter(([, svc]) => JSON.stringify(svc.command) === '["worker"]');
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    for (const [name, svc] of workers) {
+      const seconds = Number(/^(\d+)s$/.exec(svc.stop_grace_period ?? '')?.[1]);
+      expect({ name, exceeds: seconds > cfg.limits.worker_shutdown_grace_s }).toEqual({ name, exceeds: true });
+    }
+  });
+
+  test('each compose worker has a worker name of its own and its own named volume at its data directory', () => {
+    const { services, volumes } = compose();
+    const workers = Object.entries(services).filter(([, svc]) => JSON.stringify(svc.command) === '["worker"]');
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    const names = new Set<string>();
+    const dataVolumes = new Set<string>();
+    for (const [service, svc] of workers) {
+      const name = svc.environment?.KAI_WORKER_NAME;
+      const dataDir = svc.environment?.KAI_DATA_DIR;
+      expect({ service, name, dataDir }).toEqual({ service, name: expect.any(String), dataDir: expect.any(String) });
+      names.add(name!);
+      const volume = (svc.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === dataDir)?.[0];
+      expect({ service, volume: volume !== undefined && volume in volumes }).toEqual({ service, volume: true });
+      dataVolumes.add(volume!);
+    }
+    expect(names.size).toBe(workers.length);
+    expect(dataVolumes.size).toBe(workers.length);
+    // The webhook holds no workspace: no data directory, no worker name.
+    expect(services['kai-webhook']!.environment).not.toHaveProperty('KAI_DATA_DIR');
+    expect(services['kai-webhook']!.environment).not.toHaveProperty('KAI_WORKER_NAME');
+  });
+
+  describe.each(['deploy/base', 'deploy/overlays/example'])('Kubernetes workloads as %s renders them', (target) => {
+    let docs: Resource[];
+    beforeAll(() => {
+      docs = rendered(target);
+    });
+
+    test('the worker is a StatefulSet of at least 2 pods, each with a volume claim mounted at its KAI_DATA_DIR', () => {
+      const worker = find(docs, 'StatefulSet', 'kai-worker');
+      expect(docs.filter((d) => d.kind === 'Deployment' && d.metadata.name === 'kai-worker')).toEqual([]);
+      expect(worker.spec!.replicas).toBeGreaterThanOrEqual(2);
+      expect(worker.spec!.podManagementPolicy).toBe('Parallel');
+      const claims = worker.spec!.volumeClaimTemplates!.map((t) => t.metadata.name);
+      const container = worker.spec!.template!.spec.containers.find((c) => c.name === 'worker')!;
+      const dataDir = container.env!.find((e) => e.name === 'KAI_DATA_DIR')!.value!;
+      expect(dataDir).toBe('/var/lib/kai');
+      const mount = container.volumeMounts!.find((m) => m.mountPath === dataDir)!;
+      expect(claims).toContain(mount.name);
+      // The claim is the data volume, not shadowed by a pod volume of the same name.
+      expect((worker.spec!.template!.spec.volumes ?? []).map((v) => v.name)).not.toContain(mount.name);
+    });
+
+    test("the worker's name is its pod's name, and a headless Service governs the StatefulSet", () => {
+      const worker = find(docs, 'StatefulSet', 'kai-worker');
+      const container = worker.spec!.template!.spec.containers.find((c) => c.name === 'worker')!;
+      const name = container.env!.find((e) => e.name === 'KAI_WORKER_NAME')!;
+      expect(name).toEqual({ name: 'KAI_WORKER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+      expect(find(docs, 'Service', worker.spec!.serviceName!).spec!.clusterIP).toBe('None');
+    });
+
+    test("the worker's termination grace period exceeds its shutdown grace, and it runs as non-root with a PodDisruptionBudget", () => {
+      const worker = find(docs, 'StatefulSet', 'kai-worker');
+      const pod = worker.spec!.template!.spec;
+      expect(pod.terminationGracePeriodSeconds!).toBeGreaterThan(shutdownGrace(docs));
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+      expect(pod.securityContext!.runAsUser).toBeGreaterThan(0);
+      const pdb = find(docs, 'PodDisruptionBudget', 'kai-worker');
+      expect(worker.spec!.selector!.matchLabels).toMatchObject(pdb.spec!.selector!.matchLabels!);
+    });
+
+    test('webhook, gateway and ingester are Deployments with no volume claims', () => {
+      const stateless = docs.filter((d) => ['Deployment', 'StatefulSet'].includes(d.kind) && d.metadata.name !== 'kai-worker');
+      const expected = target === 'deploy/base' ? ['kai-webhook'] : ['kai-gateway', 'kai-ingester', 'kai-webhook'];
+      expect(stateless.map((d) => d.metadata.name).sort()).toEqual(expected);
+      for (const d of stateless) {
+        const pod = d.spec!.template!.spec;
+        expect({ name: d.metadata.name, kind: d.kind, claimTemplates: d.spec!.volumeClaimTemplates ?? [] }).toEqual({
+          name: d.metadata.name,
+          kind: 'Deployment',
+          claimTemplates: [],
+        });
+        expect((pod.volumes ?? []).filter((v) => v.persistentVolumeClaim || v.ephemeral)).toEqual([]);
+        expect(pod.containers.flatMap((c) => c.env ?? []).map((e) => e.name)).not.toContain('KAI_DATA_DIR');
+      }
+    });
   });
 
   test('the image, package.json and the Node that CI installs are all kai\'s supported Node major', () => {
