@@ -85,6 +85,7 @@ export const PATCHES = {
   touchOnlyGiven: 'touch-only-what-kai-was-given',
   keepAlive: 'keep-held-sessions-alive',
   elicitRepository: 'elicit-repository',
+  rememberRepository: 'remember-repository',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
