@@ -86,6 +86,7 @@ export const PATCHES = {
   keepAlive: 'keep-held-sessions-alive',
   elicitRepository: 'elicit-repository',
   rememberRepository: 'remember-repository',
+  heldWaitsForStop: 'held-comment-waits-for-stop',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
