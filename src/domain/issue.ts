@@ -42,7 +42,8 @@ export interface IssueContext {
   kaiIsDelegate?: boolean;
   kaiIsAssignee?: boolean;
   /** The repository (configured project alias) a user chose for this issue when kai asked, as
-   *  kai recorded it on the issue in Linear; a later workflow for the issue works there too. */
+   *  kai recorded it on the issue in Linear; a later workflow for the issue works there too.
+   *  Engine choice (project_engines, the project's default_engine) follows it. */
   repository?: string;
 }
 

@@ -146,7 +146,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
 
     const selection = await step('choose the engine', () =>
       acts.engine.engineResolve(
-        { issue, body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
+        { issue: withChosenRepository(state.project, issue), body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
         `choose the engine (turn ${turnNo})`,
       ),
     );
@@ -293,6 +293,11 @@ async function rememberRepository(deps: TurnDeps, issue: IssueContext): Promise<
       if (isCancellation(err)) throw err;
       log.warn('Could not record the chosen repository on the issue', { error: describeError(err) });
     });
+}
+
+/** The issue as engine choice sees it: the repository picked in this workflow is its project. */
+function withChosenRepository(picked: string | undefined, issue: IssueContext): IssueContext {
+  return picked && picked !== issue.repository ? { ...issue, repository: picked } : issue;
 }
 
 /** The configured projects a `NotConfigured` failure of the worktree step offers, if any. */

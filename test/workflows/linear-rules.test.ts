@@ -199,6 +199,7 @@ test('with no repository known for the issue kai asks which one, and the answer 
     await waitFor('the answer', () => r.fakes.finals().length === 1);
     expect(r.fakes.named('gitPrepareWorktree').map((c) => c.input.project)).toEqual([undefined, 'web']);
     expect(r.fakes.named('engineRun').map((c) => c.input.prompt)).toEqual(['Add a greeting']);
+    expect(r.fakes.named('engineResolve').map((c) => c.input.issue.repository)).toEqual(['web']); // engine choice follows the pick
     expect(r.fakes.finals()[0]).toMatchObject({ kind: 'response' });
     // the pick is kept on the issue in Linear, for later workflows on any worker
     expect(r.fakes.named('linearRecordRepository').map((c) => c.input)).toEqual([{ issueId: r.issueId, issueUrl: r.fakes.issue.url, project: 'web' }]);
