@@ -10,8 +10,8 @@ jest.setTimeout(120_000);
 
 let stack: Awaited<ReturnType<typeof startFaultStack>>;
 beforeAll(async () => {
-  // a 4 s engine step and the default 60 s heartbeat timeout: the Stop must not wait for either
-  stack = await startFaultStack({ temporalAddress: temporalAddress(), engineStep: 4 });
+  // an 8 s engine step and the default 60 s heartbeat timeout: the Stop must not wait for either
+  stack = await startFaultStack({ temporalAddress: temporalAddress(), engineStep: 8 });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -41,5 +41,5 @@ test('after Stop the engine activity posts no progress: the only activity after 
   // and as the API saw it: one call naming the session after the Stop, the response
   const calls = linear.requests().filter((r) => r.atMs >= stoppedAt && JSON.stringify(r.variables ?? {}).includes(session.id));
   expect(calls.map((r) => r.rootFields.join(','))).toEqual(['agentActivityCreate']);
-  console.log(`Stop to final response with the real engine activity: ${answeredIn} ms (heartbeat timeout 60 s, engine quiet for 4 s)`);
+  console.log(`Stop to final response with the real engine activity: ${answeredIn} ms (heartbeat timeout 60 s, engine quiet for 8 s)`);
 });
