@@ -47,9 +47,19 @@ export interface ElicitInput {
   options: string[];
 }
 
+export interface RecordRepositoryInput {
+  issueId: string;
+  issueUrl: string;
+  /** The configured project alias the user chose. */
+  project: string;
+}
+
 /** Asking the user (Linear's `elicitation` activity); the session shows as awaiting input. */
 export interface LinearElicitation {
   linearElicit(input: ElicitInput): Promise<void>;
+  /** Keeps the user's answer on the issue in Linear (an attachment), where linearLoadIssue
+   *  reads it back as `IssueContext.repository`. Idempotent: Linear keys it by issue and URL. */
+  linearRecordRepository(input: RecordRepositoryInput): Promise<void>;
 }
 
 export interface TransitionInput {

@@ -11,7 +11,7 @@ import {
   createLinearUploader,
   type LinearGateway,
 } from '../activities/linear';
-import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities } from '../activities/types';
+import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities, LinearElicitation } from '../activities/types';
 import { unavailableActivities } from '../activities/unavailable';
 import type { ProgressSinkFactory } from '../activities/engine/events';
 import type { KaiConfig } from '../config/schema';
@@ -24,7 +24,7 @@ export interface WiredActivities {
   tokens?: LinearTokenProvider;
 }
 
-const LINEAR_ACTIVITY_NAMES: Array<keyof LinearActivities> = [
+const LINEAR_ACTIVITY_NAMES: Array<keyof (LinearActivities & LinearElicitation)> = [
   'linearAcknowledge',
   'linearLoadIssue',
   'linearUpdateSession',
@@ -32,6 +32,8 @@ const LINEAR_ACTIVITY_NAMES: Array<keyof LinearActivities> = [
   'linearTransitionIssue',
   'linearLinkPullRequest',
   'linearRecordOutcome',
+  'linearElicit',
+  'linearRecordRepository',
 ];
 
 export function createKaiActivities(config: KaiConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): WiredActivities {
@@ -53,13 +55,13 @@ export function createKaiActivities(config: KaiConfig, logger: Logger, env: Node
       })
     : undefined;
 
-  const linearActivities: LinearActivities = linear
+  const linearActivities: LinearActivities & LinearElicitation = linear
     ? createLinearActivities({ linear, transport: config.transports.linear, plugin: config.plugins.linear, logger })
-    : unavailableActivities<LinearActivities>(LINEAR_ACTIVITY_NAMES, missingCredentials!);
+    : unavailableActivities<LinearActivities & LinearElicitation>(LINEAR_ACTIVITY_NAMES, missingCredentials!);
 
   const progress: ProgressSinkFactory = linear
     ? createLinearProgress({ linear, transport: config.transports.linear, logger })
-    : () => ({ emit() {}, async close() {} });
+    : () => ({ emit() {}, async close() {}, async discard() {} });
 
   const engine: EngineActivities = createEngineActivities({ config, progress, logger, env });
   const git = createGitActivities({ config, logger, env });

@@ -13,6 +13,9 @@ export function sessionOptionsFromConfig(config: KaiConfig, engineTaskQueue?: st
     engineHeartbeatTimeoutMs: limits.engine_heartbeat_timeout_s * 1000,
     webUiBaseUrl: config.temporal.web_ui_url,
     cleanupWorktreeOnEnd: config.workspace.cleanup_on_end,
+    commentGraceMs: limits.comment_grace_s * 1000,
+    keepAliveMs: limits.keep_alive_s * 1000,
+    assigneeHolds: config.linear.assignee_holds,
     engineTaskQueue,
   };
 }

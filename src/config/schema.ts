@@ -153,6 +153,14 @@ export const limitsSchema = z
     engine_timeout_s: seconds.default(2 * 60 * 60),
     engine_heartbeat_timeout_s: seconds.default(60),
     idle_timeout_s: seconds.default(24 * 60 * 60),
+    /** How long a comment in no known session thread waits for its AgentSessionEvent (Linear
+     *  sends the two webhooks of one message in either order, seconds apart) before it runs in
+     *  the session last used. */
+    comment_grace_s: z.number().positive().max(300).default(5),
+    /** A session kai holds (running, or queued behind another turn) gets a "still working"
+     *  thought this often; Linear marks a session stale after 30 min without activity, so it
+     *  must stay below that. */
+    keep_alive_s: z.number().min(10).max(25 * 60).default(20 * 60),
     linear_requests_per_hour: z.number().int().positive().default(4500),
     webhook_body_limit_bytes: z.number().int().positive().default(1024 * 1024),
     /** How long a stopping worker lets running activities finish; deploy/ sizes the pod's
@@ -176,6 +184,9 @@ export const linearApiSchema = z
     redirect_port: z.number().int().min(0).max(65535).default(8976),
     /** Renew an expiring token this many seconds before it expires. */
     refresh_margin_s: seconds.default(300),
+    /** An issue assigned (not delegated) to kai's app user counts as given to kai: kai moves it
+     *  and records outcome labels, as for a delegated issue. Off: only the delegate does. */
+    assignee_holds: z.boolean().default(true),
   })
   .prefault({});
 

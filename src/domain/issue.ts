@@ -41,6 +41,10 @@ export interface IssueContext {
   /** Whether kai's app user is the delegate / the assignee; undefined when kai's id is unknown. */
   kaiIsDelegate?: boolean;
   kaiIsAssignee?: boolean;
+  /** The repository (configured project alias) a user chose for this issue when kai asked, as
+   *  kai recorded it on the issue in Linear; a later workflow for the issue works there too.
+   *  Engine choice (project_engines, the project's default_engine) follows it. */
+  repository?: string;
 }
 
 /** A Linear agent session with no issue (opened from a chat, not an issue) is answered by a

@@ -85,6 +85,8 @@ export const PATCHES = {
   touchOnlyGiven: 'touch-only-what-kai-was-given',
   keepAlive: 'keep-held-sessions-alive',
   elicitRepository: 'elicit-repository',
+  rememberRepository: 'remember-repository',
+  heldWaitsForStop: 'held-comment-waits-for-stop',
 } as const;
 
 /** The running turn, as the stop handler sees it. */

@@ -193,7 +193,13 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       const claimed = await condition(() => !session.held.some((h) => h.commentId === commentId), opts.commentGraceMs, {
         summary: 'grace: wait for the comment\'s agent session event',
       });
-      if (!claimed) session.releaseHeld(commentId);
+      if (claimed) continue;
+      // A Stop being handled: the comment is no part of the stopped run (its session is not
+      // known yet), so it is not dropped with the queue; it runs after the stopped response,
+      // like a message accepted after the Stop, and nothing of it (its acknowledgement) reaches
+      // Linear before that response.
+      if (session.stopRequested && patched(PATCHES.heldWaitsForStop)) await condition(() => !session.stopRequested);
+      session.releaseHeld(commentId);
     }
   }
 

@@ -134,6 +134,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
       }
     });
     if (!workspace) return end;
+    await rememberRepository(deps, issue);
     const files = prompt.attachments?.length
       ? await step('download attachments', () =>
           acts.files.filesDownloadAttachments(
@@ -145,7 +146,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
 
     const selection = await step('choose the engine', () =>
       acts.engine.engineResolve(
-        { issue, body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
+        { issue: withChosenRepository(state.project, issue), body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
         `choose the engine (turn ${turnNo})`,
       ),
     );
@@ -272,10 +273,31 @@ async function publishWork(deps: TurnDeps, step: Step, issue: IssueContext, work
 async function ensureWorkspace(deps: TurnDeps, issue: IssueContext): Promise<Workspace> {
   const state = deps.session.state;
   if (!state.workspace) {
-    const input = state.project ? { issue, title: issue.title, project: state.project } : { issue, title: issue.title };
+    // The pick made in this workflow, else the one recorded on the issue by an earlier workflow.
+    const project = state.project ?? issue.repository;
+    const input = project ? { issue, title: issue.title, project } : { issue, title: issue.title };
     state.workspace = await deps.acts.git.gitPrepareWorktree(input, `prepare the worktree for ${issue.identifier}`);
   }
   return state.workspace;
+}
+
+/** A repository the user picked in this workflow is recorded on the issue in Linear, so a later
+ *  workflow for the issue (on any worker) works there without asking again. Best effort: the
+ *  pick still holds for this workflow when Linear refuses it. */
+async function rememberRepository(deps: TurnDeps, issue: IssueContext): Promise<void> {
+  const picked = deps.session.state.project;
+  if (!picked || picked === issue.repository || !deps.patched(PATCHES.rememberRepository)) return;
+  await deps.acts.linear
+    .linearRecordRepository({ issueId: deps.issueId, issueUrl: issue.url, project: picked }, `remember ${picked} for ${issue.identifier}`)
+    .catch((err) => {
+      if (isCancellation(err)) throw err;
+      log.warn('Could not record the chosen repository on the issue', { error: describeError(err) });
+    });
+}
+
+/** The issue as engine choice sees it: the repository picked in this workflow is its project. */
+function withChosenRepository(picked: string | undefined, issue: IssueContext): IssueContext {
+  return picked && picked !== issue.repository ? { ...issue, repository: picked } : issue;
 }
 
 /** The configured projects a `NotConfigured` failure of the worktree step offers, if any. */

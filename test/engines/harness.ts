@@ -152,6 +152,10 @@ export async function startHarness(engine: RealEngine, opts: HarnessOptions = {}
         await recorded.close();
         await real.close();
       },
+      discard: async () => {
+        await recorded.discard();
+        await real.discard();
+      },
     };
   };
   const pids: number[] = [];

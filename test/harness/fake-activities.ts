@@ -5,6 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { EngineRunInput, EngineRunResult, LinearElicitation, SessionActivities } from '../../src/activities/types';
 import type { IssueContext } from '../../src/domain/issue';
 
+type ElicitName = keyof SessionActivities | keyof LinearElicitation;
+
 export interface Call {
   name: string;
   input: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -46,19 +48,19 @@ export class FakeActivities {
   }
 
   /** Calls of activity `name` wait (after being recorded) until releaseActivity(name). */
-  holdActivity(name: keyof SessionActivities | 'linearElicit'): void {
+  holdActivity(name: ElicitName): void {
     let release!: () => void;
     const open = new Promise<void>((r) => (release = r));
     this.gates.set(name, { open, release });
   }
 
-  releaseActivity(name: keyof SessionActivities | 'linearElicit'): void {
+  releaseActivity(name: ElicitName): void {
     this.gates.get(name)?.release();
     this.gates.delete(name);
   }
 
   /** The next call of `name` throws `error` (queue several for several calls). */
-  failNext(name: keyof SessionActivities | 'linearElicit', error: Error): void {
+  failNext(name: ElicitName, error: Error): void {
     const list = this.failures.get(name) ?? [];
     list.push(error);
     this.failures.set(name, list);
@@ -86,7 +88,7 @@ export class FakeActivities {
   }
 
   activities(): SessionActivities & LinearElicitation {
-    const rec = <T>(name: keyof SessionActivities | 'linearElicit', result: (input: any) => T | Promise<T>) => async (input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const rec = <T>(name: ElicitName, result: (input: any) => T | Promise<T>) => async (input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
       this.record(name, input);
       const gate = this.gates.get(name);
       if (gate) await gate.open;
@@ -101,6 +103,7 @@ export class FakeActivities {
       linearLinkPullRequest: rec('linearLinkPullRequest', () => undefined),
       linearRecordOutcome: rec('linearRecordOutcome', () => undefined),
       linearElicit: rec('linearElicit', () => undefined),
+      linearRecordRepository: rec('linearRecordRepository', () => undefined),
       engineResolve: rec('engineResolve', (i) => ({ engine: 'script', prompt: i.body })),
       engineRun: async (input: EngineRunInput) => {
         this.record('engineRun', input);

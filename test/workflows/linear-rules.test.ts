@@ -199,7 +199,24 @@ test('with no repository known for the issue kai asks which one, and the answer 
     await waitFor('the answer', () => r.fakes.finals().length === 1);
     expect(r.fakes.named('gitPrepareWorktree').map((c) => c.input.project)).toEqual([undefined, 'web']);
     expect(r.fakes.named('engineRun').map((c) => c.input.prompt)).toEqual(['Add a greeting']);
+    expect(r.fakes.named('engineResolve').map((c) => c.input.issue.repository)).toEqual(['web']); // engine choice follows the pick
     expect(r.fakes.finals()[0]).toMatchObject({ kind: 'response' });
+    // the pick is kept on the issue in Linear, for later workflows on any worker
+    expect(r.fakes.named('linearRecordRepository').map((c) => c.input)).toEqual([{ issueId: r.issueId, issueUrl: r.fakes.issue.url, project: 'web' }]);
+  } finally {
+    await r.finish();
+  }
+});
+
+test('a repository recorded on the issue by an earlier workflow is used without asking, and not recorded again', async () => {
+  const r = await rig();
+  try {
+    r.fakes.issue = { ...r.fakes.issue, repository: 'web' };
+    await r.event('session-a', 'Add a greeting', { threadId: 'root-a' }, 'created');
+    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    expect(r.fakes.named('gitPrepareWorktree').map((c) => c.input.project)).toEqual(['web']);
+    expect(r.fakes.named('linearElicit')).toHaveLength(0);
+    expect(r.fakes.named('linearRecordRepository')).toHaveLength(0);
   } finally {
     await r.finish();
   }

@@ -96,3 +96,39 @@ test('a comment in no session thread whose session event never comes runs after 
     await r.finish();
   }
 });
+
+test('a comment held in its grace period when Stop arrives is not lost: it runs after the stopped response, and nothing reaches the stopped session before that response', async () => {
+  const r = await rig({ commentGraceMs: 300 });
+  try {
+    r.fakes.hold();
+    await r.event('session-a', 'Long task', { threadId: 'root-a' }, 'created');
+    await waitFor('the engine to start', () => r.fakes.named('engineRun').length === 1);
+    await r.comment('Also update the docs', { commentId: 'c-held', threadId: 'c-held' });
+    await waitFor('the comment to be held', async () => (await r.handle.query(statusQuery)).heldComments === 1);
+    // The stop's handling is slowed until the comment's grace period is over, so its end falls
+    // inside the stop.
+    r.fakes.holdActivity('gitDescribe');
+    const before = r.fakes.calls.length;
+    await r.stop('session-a');
+    await waitFor('the stop to describe the worktree', () => r.fakes.named('gitDescribe').length === 1);
+    await waitFor('the grace timer to fire', async () => {
+      const history = await r.handle.fetchHistory();
+      return (history.events ?? []).some((e) => e.timerFiredEventAttributes);
+    });
+    r.fakes.release();
+    r.fakes.releaseActivity('gitDescribe');
+    await waitFor('the held comment to run and be answered', () => r.fakes.finals().length === 2);
+    const toA = r.fakes.calls.slice(before).filter((c) => c.input?.agentSessionId === 'session-a' || c.name === 'gitDescribe');
+    const firstFinal = toA.findIndex((c) => c.name === 'linearPostFinal');
+    // from Stop to its response: the cancelled engine, local git, the one final activity
+    expect(toA.slice(0, firstFinal + 1).map((c) => c.name)).toEqual(['engineRun:cancelled', 'gitDescribe', 'linearPostFinal']);
+    expect(r.fakes.finals()[0]!.body).not.toMatch(/dropped/);
+    expect(runs(r.fakes)).toEqual([
+      { prompt: 'Long task', agentSessionId: 'session-a' },
+      { prompt: 'Also update the docs', agentSessionId: 'session-a' },
+    ]);
+  } finally {
+    r.fakes.release();
+    await r.finish();
+  }
+});

@@ -89,6 +89,11 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const resumeToken = input.resumeToken ?? (previous?.engine === engine ? previous.resumeToken : undefined);
 
     const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId });
+    // Stop: from the moment this activity learns of it, no progress reaches Linear (what the
+    // engine prints while it is being ended, and what was waiting to be posted, are dropped).
+    const stopped = () => ctx?.cancellationSignal.aborted === true;
+    const discard = () => void sink.discard().catch((err: unknown) => log.warn({ err }, 'progress sink failed to stop'));
+    ctx?.cancellationSignal.addEventListener('abort', discard, { once: true });
     try {
       const first = await runOnce(engine, input, resumeToken, sink, ctx, log, previous?.run);
       if (!resumeToken || first.ok || !isResumeLost(first.error)) return first;
@@ -100,7 +105,9 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
       const fresh = await runOnce(engine, { ...input, prompt }, undefined, sink, ctx, log);
       return { ...fresh, resumeLost: true, answer: fresh.answer ? `${fresh.answer}\n\n${RESUME_LOST_LINE}` : RESUME_LOST_LINE };
     } finally {
-      await sink.close().catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
+      ctx?.cancellationSignal.removeEventListener('abort', discard);
+      if (stopped()) await sink.discard().catch((err: unknown) => log.warn({ err }, 'progress sink failed to stop'));
+      else await sink.close().catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
     }
   }
 
@@ -137,9 +144,12 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
 
     const beat: EngineHeartbeatDetails = { engine, events: 0, startedAt: Date.now(), resumeToken };
     const heartbeat = () => ctx?.heartbeat({ ...beat });
+    // A Stop reaches a running activity only in the answer to a heartbeat: beating every second
+    // (the worker's throttle sends at most that) keeps Stop-to-answer near a second whatever
+    // the heartbeat timeout.
     const interval =
       deps.heartbeatIntervalMs ??
-      Math.max(200, Math.min(10_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
+      Math.max(200, Math.min(1_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
 
     let planPublished = false;
     let done = false;

@@ -31,6 +31,10 @@ export type EngineEvent =
 export interface ProgressSink {
   emit(event: EngineEvent): void;
   close(): Promise<void>;
+  /** The run was stopped: nothing more is posted, what is pending is dropped, and the promise
+   *  settles once a post already on its way has landed (Linear's Stop: after it, the only
+   *  activity is the final response, which the workflow posts after this activity ended). */
+  discard(): Promise<void>;
 }
 
 /** Creates the sink for one run (the Linear progress reporter in production). */

@@ -2,7 +2,7 @@
 // title directives, labels, the project's plugins.linear.project_* settings, then defaults.
 import type { KaiConfig } from '../../config/schema';
 import type { EngineSelection, ResolveEngineInput } from '../types';
-import { projectAlias, resolveProject } from '../git/projects';
+import { projectAlias, resolveAlias, resolveProject } from '../git/projects';
 import { extractDirectives, labelDirectives, parseTitle, type DirectiveKey } from '../../domain/directives';
 import { isEngineName, unknownEngineError } from './registry';
 
@@ -14,8 +14,10 @@ export interface ResolvedSelection extends EngineSelection {
 export function resolveEngine(config: KaiConfig, input: ResolveEngineInput): ResolvedSelection {
   const title = parseTitle(input.issue.title);
   const labels = labelDirectives(input.issue.labels ?? []);
-  const alias = projectAlias(config, input.issue.projectId);
-  const project = resolveProject(config, input.issue.projectId);
+  // The repository a user chose for the issue (when kai asked) is its project, as for git.
+  const chosen = input.issue.repository && Object.hasOwn(config.projects, input.issue.repository) ? input.issue.repository : undefined;
+  const alias = chosen ?? projectAlias(config, input.issue.projectId);
+  const project = chosen ? resolveAlias(config, chosen) : resolveProject(config, input.issue.projectId);
   const plugin = config.plugins.linear;
   const byProject = (map: Record<string, string>) =>
     (alias !== undefined ? map[alias] : undefined) ?? (input.issue.projectId ? map[input.issue.projectId] : undefined);

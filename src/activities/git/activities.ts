@@ -28,7 +28,7 @@ import { gitFailure, githubFailure, gitPermanent, redact } from './errors';
 import { git, gitOk, gitOut, type ConfigPins } from './git';
 import { createGitHubClient, parseRepoSlug, upsertPullRequest, type GitHubClient } from './github';
 import { withGitBeat, type GitBeat } from './heartbeat';
-import { dataDirFrom, resolveAlias, resolveProject, type ResolvedProject } from './projects';
+import { chooseProject, dataDirFrom, resolveAlias, type ResolvedProject } from './projects';
 import { branchNameProblem } from './refname';
 
 export interface GitActivitiesDeps {
@@ -277,15 +277,11 @@ export function createGitActivities(deps: GitActivitiesDeps): GitActivities {
 
   // ------------------------------------------------------------------ prepare
 
-  async function gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace> {
-    const project = resolveProject(config, input.issue.projectId, dataDir);
-    if (!project.repoPath)
-      throw permanent(
-        'notConfigured',
-        `No repository is configured for ${input.issue.identifier}` +
-          `${input.issue.projectId ? ` (Linear project ${input.issue.projectId})` : ''}: map the project in plugins.linear.project_map ` +
-          `to an alias with [projects.<alias>] url = "<git URL>" (or path = "/local/checkout"), or add a "default" entry.`,
-      );
+  async function gitPrepareWorktree(input: { issue: IssueContext; title: string; project?: string }): Promise<Workspace> {
+    const choice = chooseProject(config, input.issue, input.project, dataDir);
+    // With projects to offer, the workflow asks the user which one (details[0].projects).
+    if ('problem' in choice) throw permanent('notConfigured', choice.problem, choice.offer ? { projects: choice.offer } : undefined);
+    const project = choice.project;
     const repo = project.repoPath;
     const title = input.title || input.issue.title;
     const branch = branchFor(config, input.issue, title);

@@ -50,6 +50,45 @@ export function resolveProject(config: KaiConfig, projectId: string | undefined,
   return alias ? resolveAlias(config, alias, dataDir) : {};
 }
 
+/** The repository of an issue, or why there is none. `picked` is the alias the user chose when
+ *  asked; `offer` lists the configured aliases to ask with when nothing (or an unknown pick)
+ *  names a repository, and is absent when asking cannot help (a broken mapping, no projects). */
+export type ProjectChoice = { project: ResolvedProject & { repoPath: string } } | { problem: string; offer?: string[] };
+
+export function chooseProject(
+  config: KaiConfig,
+  issue: { identifier: string; projectId?: string },
+  picked: string | undefined,
+  dataDir?: string,
+): ProjectChoice {
+  const configured = Object.keys(config.projects);
+  const offer = configured.length ? configured : undefined;
+  const listed = configured.length ? `the configured projects are ${configured.join(', ')}` : 'no [projects.<alias>] is configured';
+  if (picked !== undefined) {
+    // Only a configured alias: the pick comes from a Linear user, never a path of their choosing.
+    const project = Object.hasOwn(config.projects, picked) ? resolveAlias(config, picked, dataDir) : {};
+    if (project.repoPath) return { project: { ...project, repoPath: project.repoPath } };
+    return { problem: `The repository "${picked}" chosen for ${issue.identifier} is not configured (${listed}).`, offer };
+  }
+  const alias = projectAlias(config, issue.projectId);
+  const project = alias ? resolveAlias(config, alias, dataDir) : {};
+  if (project.repoPath) return { project: { ...project, repoPath: project.repoPath } };
+  const where = issue.projectId ? ` (Linear project ${issue.projectId})` : '';
+  if (alias)
+    return {
+      problem:
+        `plugins.linear.project_map sends ${issue.identifier}${where} to "${alias}", which is not configured: ` +
+        `add [projects.${alias}] with url = "<git URL>" or path = "/local/checkout" (${listed}).`,
+    };
+  return {
+    problem:
+      `No repository is mapped for ${issue.identifier}${where} and ${configured.length > 1 ? 'several could serve' : listed}: ` +
+      'map the project in plugins.linear.project_map to an alias with [projects.<alias>] url = "<git URL>" ' +
+      '(or path = "/local/checkout"), or add a "default" entry.',
+    offer,
+  };
+}
+
 /** The project `[projects.<alias>]` (or a project_map value that is a path). */
 export function resolveAlias(config: KaiConfig, alias: string, dataDir?: string): ResolvedProject {
   const project = config.projects[alias];

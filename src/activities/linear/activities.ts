@@ -11,6 +11,7 @@ import type {
   LinkPullRequestInput,
   PostFinalInput,
   RecordOutcomeInput,
+  RecordRepositoryInput,
   TransitionInput,
   TransitionResult,
   UpdateSessionInput,
@@ -24,6 +25,7 @@ import { postActivity, type ActivityWrite } from './post-activity';
 import { chooseTransition } from './transitions';
 import { estimateFromChecklist, parseChecklist } from './checklist';
 import { isPermanent } from './errors';
+import { REPOSITORY_METADATA_KEY, recordedRepository, repositoryRecordUrl } from './repository-record';
 import { permanent } from '../errors';
 import {
   ISSUE_EXTRAS_QUERY,
@@ -58,6 +60,8 @@ export interface LinearActivitiesDeps {
 }
 
 type IssueData = IssueQueryResult['issue'];
+
+const withRepository = (repository: string | undefined) => (repository ? { repository } : {});
 
 /** Two first turns creating the same outcome label at once: the second is told it exists. */
 function isDuplicateLabel(err: unknown): boolean {
@@ -146,6 +150,7 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
         assigneeId: issue.assignee?.id ?? undefined,
         kaiIsDelegate: viewerId ? issue.delegate?.id === viewerId : undefined,
         kaiIsAssignee: viewerId ? issue.assignee?.id === viewerId : undefined,
+        ...withRepository(recordedRepository(issue.attachments?.nodes ?? [])),
       };
     },
 
@@ -189,6 +194,19 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
         signal: 'select',
         signalMetadata: { options: options.map((value) => ({ value })) },
       });
+    },
+
+    async linearRecordRepository(input: RecordRepositoryInput): Promise<void> {
+      await linear.request('record the chosen repository', (c) =>
+        c.createAttachment({
+          issueId: input.issueId,
+          url: repositoryRecordUrl(input.issueUrl),
+          title: `Repository: ${input.project}`,
+          subtitle: 'Chosen for kai: its work on this issue goes there',
+          metadata: { [REPOSITORY_METADATA_KEY]: input.project },
+        }),
+      );
+      log.info({ issueId: input.issueId, project: input.project }, 'Recorded the chosen repository on the issue');
     },
 
     async linearTransitionIssue(input: TransitionInput): Promise<TransitionResult> {

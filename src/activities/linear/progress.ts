@@ -4,6 +4,7 @@
 // handful of requests. Progress is best effort: failures are retried a few times with the
 // same activity id (a refusal of an id Linear already holds counts as posted), a rate limit
 // pauses posting, and a deleted session silences the sink; nothing here ever fails the run.
+// A stopped run discards the sink: from then on nothing is posted (Linear's Stop).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from '../engine/events';
@@ -74,6 +75,8 @@ export class LinearProgressSink implements ProgressSink {
   private readonly plan: Debounce;
   private outbox: OutboxItem[] = [];
   private draining?: Promise<void>;
+  /** The request on its way to Linear now, if any. */
+  private posting?: Promise<void>;
   private pausedUntil = 0;
   private dead = false;
   private closed = false;
@@ -118,6 +121,18 @@ export class LinearProgressSink implements ProgressSink {
     await this.drain();
     if (this.outbox.length) this.log.warn({ dropped: this.outbox.length }, 'Progress not posted before the run ended');
     this.outbox = [];
+  }
+
+  async discard(): Promise<void> {
+    this.closed = true;
+    this.dead = true;
+    this.live.cancel();
+    this.record.cancel();
+    this.plan.cancel();
+    const dropped = this.outbox.length;
+    this.outbox = [];
+    if (dropped) this.log.info({ dropped }, 'Run stopped: pending progress dropped');
+    await this.posting?.catch(() => undefined);
   }
 
   private flush(drafts: ActivityDraft[]): void {
@@ -169,9 +184,11 @@ export class LinearProgressSink implements ProgressSink {
         continue;
       }
       try {
-        await this.post(item);
+        this.posting = this.post(item);
+        await this.posting;
         this.outbox.shift();
       } catch (err) {
+        if (this.dead) return;
         if (isPermanent(err)) {
           this.dead = true;
           this.outbox = [];

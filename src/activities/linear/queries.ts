@@ -18,6 +18,7 @@ export const ISSUE_QUERY = /* GraphQL */ `
       labels(first: 100) { nodes { id name } }
       delegate { id }
       assignee { id }
+      attachments(first: 50) { nodes { url metadata } }
     }
   }
 `;
@@ -46,6 +47,7 @@ export interface IssueQueryResult {
     labels: { nodes: Array<{ id: string; name: string }> };
     delegate?: { id: string } | null;
     assignee?: { id: string } | null;
+    attachments?: { nodes: Array<{ url: string; metadata: Record<string, unknown> | null }> };
   };
 }
 

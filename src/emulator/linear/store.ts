@@ -479,6 +479,7 @@ export class LinearStore {
     if (existing) {
       existing.title = input.title;
       if (input.subtitle) existing.subtitle = input.subtitle;
+      if (input.metadata) existing.metadata = input.metadata;
       return existing;
     }
     const attachment: AttachmentRec = {

@@ -21,10 +21,17 @@ export function tempDir(prefix = 'kai-engine-'): { dir: string; cleanup: () => v
 }
 
 /** A progress sink that keeps what it was given, per run. */
-export function recordingSinks(): { factory: ProgressSinkFactory; events: EngineEvent[]; closed: () => number; runs: Array<{ agentSessionId: string; issueId: string }> } {
+export function recordingSinks(): {
+  factory: ProgressSinkFactory;
+  events: EngineEvent[];
+  closed: () => number;
+  discarded: () => number;
+  runs: Array<{ agentSessionId: string; issueId: string }>;
+} {
   const events: EngineEvent[] = [];
   const runs: Array<{ agentSessionId: string; issueId: string }> = [];
   let closed = 0;
+  let discarded = 0;
   const factory: ProgressSinkFactory = (run) => {
     runs.push(run);
     const sink: ProgressSink = {
@@ -32,10 +39,13 @@ export function recordingSinks(): { factory: ProgressSinkFactory; events: Engine
       close: async () => {
         closed++;
       },
+      discard: async () => {
+        discarded++;
+      },
     };
     return sink;
   };
-  return { factory, events, closed: () => closed, runs };
+  return { factory, events, closed: () => closed, discarded: () => discarded, runs };
 }
 
 /** Whether a process is alive and not a zombie. */

@@ -67,6 +67,12 @@ describe('engine selection precedence', () => {
     expect(await resolve({ issue: issue({ projectId: 'proj-web' }) }, noProjectEngines)).toMatchObject({ engine: 'claude', model: 'sonnet' });
   });
 
+  it('the repository a user chose for the issue is its project for engine choice; an unknown one is not', async () => {
+    expect(await resolve({ issue: issue({ projectId: undefined, repository: 'backend' }) })).toMatchObject({ engine: 'codex', model: 'gpt-5-codex' });
+    expect(await resolve({ issue: issue({ repository: 'web' }) })).toMatchObject({ engine: 'claude', model: 'sonnet' });
+    expect(await resolve({ issue: issue({ repository: 'constructor' }) })).toMatchObject({ engine: 'codex' });
+  });
+
   it('refuses an unknown engine permanently, naming the engines that exist', async () => {
     const err = await resolve({ issue: issue({ title: '[engine:aider] Do it' }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);

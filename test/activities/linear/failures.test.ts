@@ -180,3 +180,27 @@ describe('classifying Linear failures', () => {
     expect(classifyLinearError(sdkError(503, {})).kind).toBe('transient');
   });
 });
+
+test('a discarded sink (the run was stopped) posts nothing more: pending progress is dropped, a post on its way lands before discard settles', async () => {
+  rig = await startRig();
+  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.02, plan_coalesce_s: 0.02 } })({
+    agentSessionId: rig.sessionId,
+    issueId: rig.issueId,
+  });
+  const creates = async () => (await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('agentActivityCreate') || r.rootFields.includes('agentSessionUpdate'));
+  rig.emulator.injectLatency({ ms: 400, count: 1, operations: ['agentActivityCreate'] });
+  sink.emit({ type: 'thought', text: 'Reading the code' });
+  // the live thought is on its way (slowed down by the emulator); the lasting record is pending
+  for (let i = 0; i < 100 && (await creates()).length === 0; i++) await sleep(10);
+  expect(await creates()).toHaveLength(1);
+  sink.emit({ type: 'action', id: 'a', kind: 'command', title: 'make', phase: 'completed', ok: true });
+  sink.emit({ type: 'plan', items: [{ content: 'Build', status: 'inProgress' }] });
+  await sink.discard();
+  const landed = (await creates()).length;
+  expect(rig.emulator.snapshot().sessions[0]!.activities).toHaveLength(1); // the one on its way landed
+  // after the stop: events and close() post nothing
+  sink.emit({ type: 'thought', text: 'after the stop' });
+  await sink.close();
+  expect((await creates()).length).toBe(landed);
+  expect(rig.emulator.snapshot().sessions[0]!.activities.map((a) => a.content)).toEqual([{ type: 'thought', body: 'Reading the code' }]);
+});

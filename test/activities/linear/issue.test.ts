@@ -188,3 +188,32 @@ test('the loaded issue says whether kai is its delegate or assignee, read in the
   expect(reads).toHaveLength(2);
   expect(reads.every((r) => r.rootFields.includes('viewer'))).toBe(true);
 });
+
+describe('the repository a user chose', () => {
+  test('is recorded on the issue as one attachment, replaced by a later choice, and read back with the issue by a fresh worker', async () => {
+    rig = await startRig();
+    const acts = createLinearActivities({ linear: rig.linear });
+    const before = await acts.linearLoadIssue({ issueId: rig.issueId });
+    expect(before.repository).toBeUndefined();
+    const issueUrl = before.url;
+
+    await acts.linearRecordRepository({ issueId: rig.issueId, issueUrl, project: 'web' });
+    await acts.linearRecordRepository({ issueId: rig.issueId, issueUrl, project: 'web' }); // a retry
+    // another worker, no memory of the first: the choice comes from Linear
+    const fresh = createLinearActivities({ linear: rig.linear });
+    expect((await fresh.linearLoadIssue({ issueId: rig.issueId })).repository).toBe('web');
+
+    await fresh.linearRecordRepository({ issueId: rig.issueId, issueUrl, project: 'api' });
+    expect((await acts.linearLoadIssue({ issueId: rig.issueId })).repository).toBe('api');
+    const attachments = [...rig.emulator.state.attachments.values()].filter((a) => a.issueId === rig.issueId);
+    expect(attachments).toHaveLength(1);
+    expect(attachments[0]).toMatchObject({ title: 'Repository: api', url: `${issueUrl}#kai-repository`, metadata: { kaiRepository: 'api' } });
+  });
+
+  test('another attachment carrying the key under a different URL is not taken for the record', async () => {
+    rig = await startRig();
+    rig.emulator.state.createAttachment({ issueId: rig.issueId, title: 'Other', url: 'https://example.com/x', metadata: { kaiRepository: 'evil' } });
+    const acts = createLinearActivities({ linear: rig.linear });
+    expect((await acts.linearLoadIssue({ issueId: rig.issueId })).repository).toBeUndefined();
+  });
+});
