@@ -11,7 +11,7 @@ import {
   createLinearUploader,
   type LinearGateway,
 } from '../activities/linear';
-import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities } from '../activities/types';
+import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities } from '../contracts/activities';
 import { unavailableActivities } from '../activities/unavailable';
 import type { ProgressSinkFactory } from '../activities/engine/events';
 import type { KaiConfig } from '../config/schema';

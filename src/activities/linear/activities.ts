@@ -14,7 +14,7 @@ import type {
   TransitionInput,
   TransitionResult,
   UpdateSessionInput,
-} from '../types';
+} from '../../contracts/activities';
 import type { IssueContext } from '../../domain/issue';
 import type { LinearPluginConfig, LinearTransportConfig } from '../../config/schema';
 import { logger as defaultLogger } from '../../log';

@@ -2,7 +2,20 @@
 // to a transcript) and the tools the CLI offered, and decides the next step of the scenario:
 // plan -> write the file -> run the command -> answer. A turn is found by its marker text:
 // the first turn's prompt contains KAI-EMU-TASK, a follow-up KAI-EMU-FOLLOWUP.
-import type { Scenario } from './server';
+
+export interface Scenario {
+  /** Absolute path of the file the model writes. */
+  filePath: string;
+  content: string;
+  /** Shell command the model runs (in the engine's working directory). */
+  command: string;
+  /** Plan items the model publishes before working. */
+  plan: string[];
+  /** The final answer of the first turn. */
+  answer: string;
+  /** The answer to a follow-up message. */
+  followUpAnswer: string;
+}
 
 export const TASK_MARKER = 'KAI-EMU-TASK';
 export const FOLLOWUP_MARKER = 'KAI-EMU-FOLLOWUP';

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createFilesActivities, type LinearUploader } from '../../../src/activities/files/activities';
 import { configSchema } from '../../../src/config/schema';
-import type { Workspace } from '../../../src/activities/types';
+import type { Workspace } from '../../../src/domain/workspace';
 
 interface Seen {
   path: string;

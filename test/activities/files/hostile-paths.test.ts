@@ -10,7 +10,7 @@ import { writeInside } from '../../../src/activities/files/safe-write';
 import { downloadToFile } from '../../../src/activities/files/download';
 import { Readable } from 'node:stream';
 import { configSchema } from '../../../src/config/schema';
-import type { Workspace } from '../../../src/activities/types';
+import type { Workspace } from '../../../src/domain/workspace';
 
 let server: Server;
 let host: string;
