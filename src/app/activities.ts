@@ -66,11 +66,10 @@ export function createKaiActivities(config: KaiConfig, logger: Logger, env: Node
 
   let files: FilesActivities;
   if (linear) {
-    const uploader = createLinearUploader(linear);
     files = createFilesActivities({
       config,
       logger,
-      uploader: { upload: (filename, contentType, data) => uploader.upload({ data, filename, contentType }) },
+      uploader: createLinearUploader(linear),
       token: { accessToken: () => linear.accessToken() },
     });
   } else {

@@ -23,6 +23,7 @@ import { healthzHandler, metricsHandler, readyzHandler } from '../observability/
 import { kaiMetrics, recordDelivery, type KaiMetrics } from '../observability/metrics';
 import { opsOnly } from '../webhook/app';
 import { rawPayload, storableAsJsonb } from './rows';
+import { errorText, withTimeout } from '../util';
 
 export const GATEWAY_SOURCE = 'linear';
 
@@ -92,10 +93,7 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
     const issueId = eventIssueId(received.event);
     const text = received.raw.toString('utf8');
     const insert = (payload: string) =>
-      Promise.race([
-        deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, payload, key, issueId]),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
-      ]);
+      withTimeout(deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, payload, key, issueId]), timeoutMs);
     try {
       let result;
       if (!storableAsJsonb(text)) {
@@ -116,7 +114,7 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
     } catch (err) {
       recordDelivery('gateway', type, 'failed', metrics);
       log.error(
-        { deliveryId: received.deliveryId, error: err instanceof Error ? err.message : String(err) },
+        { deliveryId: received.deliveryId, error: errorText(err) },
         'The database did not store the delivery: answering 503 so Linear retries',
       );
       sendText(req, res, 503, 'The events database is unavailable; retry later');
@@ -137,12 +135,9 @@ export function createGatewayApp(deps: GatewayDeps & { path?: string }): Express
     readyzHandler(async () => {
       let database = 'ok';
       try {
-        await Promise.race([
-          deps.pool.query('SELECT 1 FROM events LIMIT 0'),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2000 ms')), 2000).unref()),
-        ]);
+        await withTimeout(deps.pool.query('SELECT 1 FROM events LIMIT 0'), 2000);
       } catch (err) {
-        database = `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+        database = `unavailable: ${errorText(err)}`;
       }
       return { ready: database === 'ok' && !!deps.secret, database, secret: deps.secret ? 'configured' : 'missing' };
     }),

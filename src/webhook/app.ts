@@ -8,13 +8,14 @@ import type { Registry } from 'prom-client';
 import type { KaiConfig } from '../config/schema';
 import { createIngress, ingressOptionsFromConfig, type Ingress, type IngressOptions } from '../ingress/ingress';
 import { createIngressServer, isLoopback, listen, opsExposed, sendJson, sendText, type RunningServer, type ServerLimits } from '../ingress/http';
-import { deliveryOutcome, withTimeout, type IngressDispatcher, type SessionSink } from '../ingress/dispatch';
+import { deliveryOutcome, type IngressDispatcher, type SessionSink } from '../ingress/dispatch';
 import { linearEventType } from '../ingress/payloads';
 import { receiveDelivery } from '../ingress/receive';
 import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from '../ingress/verify';
 import { logger as defaultLogger } from '../log';
 import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
 import { recordDelivery, type KaiMetrics } from '../observability/metrics';
+import { errorText, withTimeout } from '../util';
 
 export interface WebhookDeps extends Partial<Omit<IngressOptions, 'sessions' | 'logger'>> {
   /** Signing secret; undefined leaves the server up but refusing (503) and not ready. */
@@ -70,9 +71,9 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     readyzHandler(async () => {
       let temporal: string = 'ok';
       try {
-        if (checkTemporal) await withTimeout(checkTemporal(), 2500, 'Temporal check', () => new Error('no answer within 2500 ms'));
+        if (checkTemporal) await withTimeout(checkTemporal(), 2500);
       } catch (err) {
-        temporal = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
+        temporal = `unreachable: ${errorText(err)}`;
       }
       return {
         ready: temporal === 'ok' && !!verifier && !dispatcher.revoked,
@@ -105,7 +106,7 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     } catch (err) {
       recordDelivery('webhook', type, 'failed', metrics);
       log.error(
-        { deliveryId: received.deliveryId, event: type, error: err instanceof Error ? err.message : String(err) },
+        { deliveryId: received.deliveryId, event: type, error: errorText(err) },
         'Temporal did not accept the signal: answering 503 so Linear retries',
       );
       sendText(req, res, 503, 'Temporal is unavailable; retry later');

@@ -33,6 +33,7 @@ import {
   type IssueQueryResult,
   type LabelsByNameResult,
 } from './queries';
+import { errorText } from '../../util';
 
 export type LinearMessageConfig = Pick<LinearTransportConfig, 'message_overflow' | 'max_body_chars'>;
 export type LinearOutcomeConfig = Pick<
@@ -61,7 +62,7 @@ type IssueData = IssueQueryResult['issue'];
 
 /** Two first turns creating the same outcome label at once: the second is told it exists. */
 function isDuplicateLabel(err: unknown): boolean {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorText(err);
   return /duplicate label name|label .*already exists/i.test(msg);
 }
 
@@ -209,7 +210,7 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
       } catch (err) {
         // Without Linear's GitHub integration the PR link is refused: a plain attachment works.
         if (!isPermanent(err)) throw err;
-        log.info({ reason: err instanceof Error ? err.message : String(err) }, 'attachmentLinkGitHubPR refused; attaching the PR as a link');
+        log.info({ reason: errorText(err) }, 'attachmentLinkGitHubPR refused; attaching the PR as a link');
         await linear.request('attach the pull request', (c) =>
           c.createAttachment({ issueId: input.issueId, url: input.url, title: input.title, subtitle: 'Pull request opened by kai' }),
         );

@@ -13,6 +13,7 @@ import type { LinearGateway } from './gateway';
 import { ProgressCoalescer, type ActivityDraft } from './coalescer';
 import { isPermanent, retryDelayOf } from './errors';
 import { postActivity } from './post-activity';
+import { errorText, sleep } from '../../util';
 
 export interface LinearProgressDeps {
   linear: LinearGateway;
@@ -175,7 +176,7 @@ export class LinearProgressSink implements ProgressSink {
         if (isPermanent(err)) {
           this.dead = true;
           this.outbox = [];
-          this.log.warn({ reason: errText(err) }, 'Linear refused progress for this session; no more progress is posted');
+          this.log.warn({ reason: errorText(err) }, 'Linear refused progress for this session; no more progress is posted');
           return;
         }
         const delay = retryDelayOf(err);
@@ -186,7 +187,7 @@ export class LinearProgressSink implements ProgressSink {
         item.attempts += 1;
         if (item.attempts >= this.maxAttempts) {
           this.outbox.shift();
-          this.log.warn({ reason: errText(err), kind: item.kind }, 'Gave up on a progress update');
+          this.log.warn({ reason: errorText(err), kind: item.kind }, 'Gave up on a progress update');
           continue;
         }
         const backoff = 250 * 2 ** (item.attempts - 1);
@@ -212,12 +213,4 @@ export class LinearProgressSink implements ProgressSink {
 /** The ProgressSinkFactory the engine activities use in production. */
 export function createLinearProgress(deps: LinearProgressDeps): ProgressSinkFactory {
   return (run) => new LinearProgressSink(deps, run);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -9,6 +9,7 @@ import type {
   EntityWebhookPayloadWithIssueData,
 } from '@linear/sdk/webhooks';
 import type { LinearStore, IssueRec, SessionRec, UserRec, ActivityRec, CommentRec } from './store';
+import { errorText } from '../../util';
 
 /** The SDK types `DateTime` fields as `Date`; on the wire they are ISO strings. */
 export type Wire<T> = T extends Date
@@ -102,7 +103,7 @@ export class WebhookSender {
       delivery.attempts.push({ at, status: res.status });
       return { deliveryId: delivery.deliveryId, status: res.status, body };
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorText(err);
       delivery.attempts.push({ at, status: null, error });
       return { deliveryId: delivery.deliveryId, status: null, body: '', error };
     }
