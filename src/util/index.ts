@@ -1,2 +1,3 @@
 export { sleep, TimeoutError, withTimeout, type TimeoutOptions } from './async';
+export { systemClock, type Clock, type Timer } from './clock';
 export { errorText, type ErrorTextOptions } from './errors';
