@@ -15,7 +15,7 @@ import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities
 import { unavailableActivities } from '../activities/unavailable';
 import type { ProgressSinkFactory } from '../activities/engine/events';
 import type { KaiConfig } from '../config/schema';
-import { createLinearTokenProvider, LinearAuthError, type LinearTokenProvider } from '../config/linear-auth';
+import { linearTokensIfConfigured, type LinearTokenProvider } from '../config/linear-auth';
 
 export interface WiredActivities {
   activities: KaiActivities;
@@ -35,14 +35,7 @@ const LINEAR_ACTIVITY_NAMES: Array<keyof LinearActivities> = [
 ];
 
 export function createKaiActivities(config: KaiConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): WiredActivities {
-  let tokens: LinearTokenProvider | undefined;
-  let missingCredentials: string | undefined;
-  try {
-    tokens = createLinearTokenProvider(config, { env });
-  } catch (err) {
-    if (!(err instanceof LinearAuthError)) throw err;
-    missingCredentials = err.message;
-  }
+  const { tokens, missing: missingCredentials } = linearTokensIfConfigured(config, { env });
 
   const linear = tokens
     ? createLinearGateway({

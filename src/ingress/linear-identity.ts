@@ -6,7 +6,7 @@
 import { LinearClient } from '@linear/sdk';
 import type { Logger } from 'pino';
 import type { KaiConfig } from '../config/schema';
-import { createLinearTokenProvider, LinearAuthError, type LinearTokenProvider } from '../config/linear-auth';
+import { linearTokensIfConfigured } from '../config/linear-auth';
 import type { IssueStateLookup } from './dispatch';
 import { errorText, withTimeout } from '../util';
 
@@ -26,14 +26,7 @@ const cache = new Map<string, Promise<string | undefined>>();
 export function linearIdentity(config: KaiConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): LinearIdentity {
   const configured = config.transports.linear.app_id?.trim() || env.LINEAR_APP_ID?.trim() || undefined;
   const apiUrl = config.linear.api_url;
-  let tokens: LinearTokenProvider | undefined;
-  let noCredentials: string | undefined;
-  try {
-    tokens = createLinearTokenProvider(config, { env });
-  } catch (err) {
-    if (!(err instanceof LinearAuthError)) throw err;
-    noCredentials = err.message;
-  }
+  const { tokens, missing: noCredentials } = linearTokensIfConfigured(config, { env });
   const client = async () => new LinearClient({ apiUrl, accessToken: await tokens!.accessToken() });
 
   const appUserId = (): Promise<string | undefined> => {
