@@ -17,6 +17,15 @@ export interface Scenario {
   followUpAnswer: string;
 }
 
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The text of a message's content as the OpenAI APIs send it: a string, or a list of text parts. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : '')).join('\n');
+  return '';
+}
+
 export const TASK_MARKER = 'KAI-EMU-TASK';
 export const FOLLOWUP_MARKER = 'KAI-EMU-FOLLOWUP';
 
