@@ -119,6 +119,18 @@ export class WebhookSender {
     };
   }
 
+  /** What every AgentSessionEvent of `session` carries, whatever its action. */
+  private sessionEvent(action: 'created' | 'prompted', session: SessionRec) {
+    return {
+      ...this.base(),
+      type: 'AgentSessionEvent' as const,
+      action,
+      appUserId: this.store.appUser.id,
+      oauthClientId: this.oauthClientId,
+      agentSession: this.sessionPayload(session),
+    };
+  }
+
   private userChild(user: UserRec | undefined) {
     if (!user) return undefined;
     return {
@@ -195,12 +207,7 @@ export class WebhookSender {
       ? [...this.store.comments.values()].filter((c) => c.issueId === session.issueId && c.id !== session.commentId).map((c) => this.commentChild(c))
       : [];
     return {
-      ...this.base(),
-      type: 'AgentSessionEvent',
-      action: 'created',
-      appUserId: this.store.appUser.id,
-      oauthClientId: this.oauthClientId,
-      agentSession: this.sessionPayload(session),
+      ...this.sessionEvent('created', session),
       promptContext: this.promptContext(session, opts.guidance ?? []),
       previousComments,
       guidance: (opts.guidance ?? []).map((body) => ({ body, origin: { type: 'Organization' } })),
@@ -211,12 +218,7 @@ export class WebhookSender {
   agentSessionPrompted(session: SessionRec, activity: ActivityRec): AgentSessionEventPayload {
     const user = this.store.users.get(activity.userId);
     return {
-      ...this.base(),
-      type: 'AgentSessionEvent',
-      action: 'prompted',
-      appUserId: this.store.appUser.id,
-      oauthClientId: this.oauthClientId,
-      agentSession: this.sessionPayload(session),
+      ...this.sessionEvent('prompted', session),
       agentActivity: {
         id: activity.id,
         agentSessionId: session.id,
