@@ -1,7 +1,7 @@
 // Builds kai's workers: the session worker (workflows and short activities) and the engine
 // worker (engine runs only, on their own task queue, capped in concurrency).
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import type { EngineActivities, KaiActivities } from './activities/types';
+import type { EngineActivities, KaiActivities } from './contracts/activities';
 
 export interface KaiWorkerOptions {
   connection: NativeConnection;

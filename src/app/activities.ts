@@ -11,11 +11,11 @@ import {
   createLinearUploader,
   type LinearGateway,
 } from '../activities/linear';
-import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities, LinearElicitation } from '../activities/types';
+import type { EngineActivities, FilesActivities, KaiActivities, LinearActivities, LinearElicitation } from '../contracts/activities';
 import { unavailableActivities } from '../activities/unavailable';
 import type { ProgressSinkFactory } from '../activities/engine/events';
 import type { KaiConfig } from '../config/schema';
-import { createLinearTokenProvider, LinearAuthError, type LinearTokenProvider } from '../config/linear-auth';
+import { linearTokensIfConfigured, type LinearTokenProvider } from '../config/linear-auth';
 
 export interface WiredActivities {
   activities: KaiActivities;
@@ -37,14 +37,7 @@ const LINEAR_ACTIVITY_NAMES: Array<keyof (LinearActivities & LinearElicitation)>
 ];
 
 export function createKaiActivities(config: KaiConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): WiredActivities {
-  let tokens: LinearTokenProvider | undefined;
-  let missingCredentials: string | undefined;
-  try {
-    tokens = createLinearTokenProvider(config, { env });
-  } catch (err) {
-    if (!(err instanceof LinearAuthError)) throw err;
-    missingCredentials = err.message;
-  }
+  const { tokens, missing: missingCredentials } = linearTokensIfConfigured(config, { env });
 
   const linear = tokens
     ? createLinearGateway({
@@ -68,11 +61,10 @@ export function createKaiActivities(config: KaiConfig, logger: Logger, env: Node
 
   let files: FilesActivities;
   if (linear) {
-    const uploader = createLinearUploader(linear);
     files = createFilesActivities({
       config,
       logger,
-      uploader: { upload: (filename, contentType, data) => uploader.upload({ data, filename, contentType }) },
+      uploader: createLinearUploader(linear),
       token: { accessToken: () => linear.accessToken() },
     });
   } else {

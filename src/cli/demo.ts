@@ -16,7 +16,7 @@ import { preferPort } from '../temporal/ports';
 import { writeDemoEngine } from './demo-engine';
 import { ackLatency, missingSteps, pullRequestsOf, readLinearSide, renderTranscript, type DemoReport } from './demo-report';
 import { waitForShutdown } from './shutdown';
-import { sleep } from '../util';
+import { errorText, sleep } from '../util';
 
 export interface DemoOptions {
   config: KaiConfig;
@@ -78,7 +78,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     }
     return report.report.ok ? 0 : 1;
   } catch (e) {
-    err(`kai demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    err(`kai demo failed: ${errorText(e)}\n`);
     return 1;
   } finally {
     await stack?.stop().catch(() => undefined);

@@ -10,7 +10,8 @@ import { configCheck, loadConfig, type KaiConfig } from '../config';
 import { ConfigError } from '../config/errors';
 import { LinearAuthError, runLinearAuthorization } from '../config/linear-auth';
 import { configureLogging, createKaiMetrics, installTemporalRuntime, setKaiMetrics, startOpsServer } from '../observability';
-import type { ReadinessReport } from '../observability/http';
+import type { ReadinessCheck, ReadinessReport } from '../observability/http';
+import type { Logger } from 'pino';
 import { closeClient, connectClient, temporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createWorkersFromConfig } from '../app/worker';
@@ -64,6 +65,16 @@ async function ingesterReadiness(pool: Pool, ingester: Ingester, draining: boole
     (err) => `unavailable: ${errorText(err, { firstLine: true, maxChars: 200 })}`,
   );
   return { ready: !draining && database === 'ok', database, listening: ingester.stats().listening };
+}
+
+/** Serves /metrics, /healthz and /readyz on `--metrics-port` or [metrics] port, when either is
+ *  set, and closes them on shutdown. */
+async function serveOps(config: KaiConfig, portOption: string | undefined, ready: ReadinessCheck, logger: Logger): Promise<void> {
+  const port = portOption ?? config.metrics.port;
+  if (port === undefined) return;
+  const ops = await startOpsServer({ host: config.metrics.host, port: Number(port), ready });
+  onShutdown(() => ops.close());
+  logger.info({ url: ops.url }, 'metrics and health endpoints');
 }
 
 async function sessionClientFor(config: KaiConfig): Promise<SessionClient> {
@@ -127,12 +138,7 @@ export function buildProgram(): Command {
       const added = await ensureSearchAttributes(client, settings.namespace);
       if (added.length) logger.info({ added }, 'registered kai search attributes');
       const workers = await createWorkersFromConfig({ config, logger });
-      const metricsPort = opts.metricsPort ?? config.metrics.port;
-      if (metricsPort !== undefined) {
-        const ops = await startOpsServer({ host: config.metrics.host, port: Number(metricsPort), ready: () => workers.session.getState() === 'RUNNING' });
-        onShutdown(() => ops.close());
-        logger.info({ url: ops.url }, 'metrics and health endpoints');
-      }
+      await serveOps(config, opts.metricsPort, () => workers.session.getState() === 'RUNNING', logger);
       onShutdown(() => workers.shutdown());
       logger.info({ address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue, engineTaskQueue: settings.engineTaskQueue }, 'worker running');
       process.stdout.write(`kai worker polling ${settings.taskQueue} and ${settings.engineTaskQueue} on ${settings.address} (namespace ${settings.namespace}).\n`);
@@ -189,12 +195,7 @@ export function buildProgram(): Command {
         await ingester.stop();
         await pool.end();
       });
-      const metricsPort = opts.metricsPort ?? config.metrics.port;
-      if (metricsPort !== undefined) {
-        const ops = await startOpsServer({ host: config.metrics.host, port: Number(metricsPort), ready: () => ingesterReadiness(pool, ingester, draining) });
-        onShutdown(() => ops.close());
-        logger.info({ url: ops.url }, 'metrics and health endpoints');
-      }
+      await serveOps(config, opts.metricsPort, () => ingesterReadiness(pool, ingester, draining), logger);
       onShutdown(() => void (draining = true)); // runs first: /readyz says so while the rest stops
       process.stdout.write(`kai ingest running (every ${config.transports.linear.poll_interval}s, or at once on NOTIFY).\n`);
       await waitForShutdown();

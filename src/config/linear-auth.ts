@@ -281,6 +281,20 @@ export function createLinearTokenProvider(config: KaiConfig, opts: TokenProvider
   );
 }
 
+/** The token provider, or why there is none (LinearAuthError's message): a process without
+ *  Linear credentials still starts, and what needs Linear says this reason instead. */
+export function linearTokensIfConfigured(
+  config: KaiConfig,
+  opts: TokenProviderOptions = {},
+): { tokens: LinearTokenProvider; missing?: undefined } | { tokens?: undefined; missing: string } {
+  try {
+    return { tokens: createLinearTokenProvider(config, opts) };
+  } catch (err) {
+    if (!(err instanceof LinearAuthError)) throw err;
+    return { missing: err.message };
+  }
+}
+
 /** A warning for `kai doctor` when kai would use a static token (which nothing can renew), else
  *  undefined. Mentions where the token comes from, never the token. */
 export function staticTokenWarning(config: KaiConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {

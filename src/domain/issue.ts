@@ -58,3 +58,8 @@ export function noIssueKey(agentSessionId: string): string {
 export function isNoIssueKey(issueId: string): boolean {
   return issueId.startsWith(NO_ISSUE_PREFIX);
 }
+
+/** The agent session id a no-issue key was made from. */
+export function noIssueSessionId(key: string): string {
+  return key.slice(NO_ISSUE_PREFIX.length);
+}

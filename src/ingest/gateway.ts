@@ -9,20 +9,19 @@
 // passes exactly that), as the seed's gateway was deployed. Counts go to src/observability's
 // metrics (source "gateway": `signaled` means stored, `duplicate` already stored).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { eventKey } from '../ingress/event-key';
 import type { KaiConfig } from '../config/schema';
-import { createIngressServer, listen, opsExposed, sendJson, sendText, type RunningServer, type ServerLimits } from '../ingress/http';
-import { linearEventType, type LinearEvent } from '../ingress/payloads';
-import { receiveDelivery } from '../ingress/receive';
+import { adapterApp, createIngressServer, listen, opsExposed, type RunningServer, type ServerLimits } from '../ingress/http';
+import type { LinearEvent } from '../ingress/payloads';
+import { handleDelivery, type Accepted, type Received } from '../ingress/receive';
 import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from '../ingress/verify';
 import { logger as defaultLogger } from '../log';
-import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
-import { kaiMetrics, recordDelivery, type KaiMetrics } from '../observability/metrics';
-import { opsOnly } from '../webhook/app';
+import { kaiMetrics, type KaiMetrics } from '../observability/metrics';
 import { rawPayload, storableAsJsonb } from './rows';
+import { errorText, withTimeout } from '../util';
 
 export const GATEWAY_SOURCE = 'linear';
 
@@ -78,86 +77,59 @@ export function createGatewayHandler(deps: GatewayDeps): NodeHandler {
   // An idle pooled connection that dies (Postgres restart) must not crash the process.
   if (deps.pool.listenerCount('error') === 0)
     deps.pool.on('error', (err) => log.warn({ error: err.message }, 'An idle database connection failed'));
-  return async (req, res) => {
-    const received = await receiveDelivery(req, res, {
+  const store = async (received: Received, type: string): Promise<Accepted> => {
+    const key = eventKey(received.event);
+    const issueId = eventIssueId(received.event);
+    const text = received.raw.toString('utf8');
+    const insert = (payload: string) =>
+      withTimeout(deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, payload, key, issueId]), timeoutMs);
+    let result;
+    if (!storableAsJsonb(text)) {
+      result = await insert(rawPayload(received.raw));
+    } else {
+      try {
+        result = await insert(text);
+      } catch (err) {
+        if (!UNSTORABLE_JSON.has((err as { code?: string }).code ?? '')) throw err;
+        log.warn({ deliveryId: received.deliveryId, error: (err as Error).message }, 'jsonb cannot hold this body; storing the signed bytes');
+        result = await insert(rawPayload(received.raw));
+      }
+    }
+    const inserted = (result.rowCount ?? 0) > 0;
+    log.info({ deliveryId: received.deliveryId, event: type, inserted }, inserted ? 'Stored a delivery' : 'Delivery already stored');
+    return { outcome: inserted ? 'signaled' : 'duplicate', answer: { stored: inserted ? 'inserted' : 'duplicate' } };
+  };
+  return (req, res) =>
+    handleDelivery(req, res, {
       verifier,
       bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
       logger: log,
       source: 'gateway',
       metrics,
+      accept: store,
+      unavailable: { log: 'The database did not store the delivery: answering 503 so Linear retries', answer: 'The events database is unavailable; retry later' },
     });
-    if (!received) return;
-    const type = linearEventType(received.event);
-    const key = eventKey(received.event);
-    const issueId = eventIssueId(received.event);
-    const text = received.raw.toString('utf8');
-    const insert = (payload: string) =>
-      Promise.race([
-        deps.pool.query(INSERT_SQL, [GATEWAY_SOURCE, type, received.deliveryId, payload, key, issueId]),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
-      ]);
-    try {
-      let result;
-      if (!storableAsJsonb(text)) {
-        result = await insert(rawPayload(received.raw));
-      } else {
-        try {
-          result = await insert(text);
-        } catch (err) {
-          if (!UNSTORABLE_JSON.has((err as { code?: string }).code ?? '')) throw err;
-          log.warn({ deliveryId: received.deliveryId, error: (err as Error).message }, 'jsonb cannot hold this body; storing the signed bytes');
-          result = await insert(rawPayload(received.raw));
-        }
-      }
-      const inserted = (result.rowCount ?? 0) > 0;
-      recordDelivery('gateway', type, inserted ? 'signaled' : 'duplicate', metrics);
-      log.info({ deliveryId: received.deliveryId, event: type, inserted }, inserted ? 'Stored a delivery' : 'Delivery already stored');
-      sendJson(res, 200, { ok: true, deliveryId: received.deliveryId, stored: inserted ? 'inserted' : 'duplicate' });
-    } catch (err) {
-      recordDelivery('gateway', type, 'failed', metrics);
-      log.error(
-        { deliveryId: received.deliveryId, error: err instanceof Error ? err.message : String(err) },
-        'The database did not store the delivery: answering 503 so Linear retries',
-      );
-      sendText(req, res, 503, 'The events database is unavailable; retry later');
-    }
-  };
 }
 
 /** The gateway as an express app: the handler on `path`, plus /healthz, /readyz and /metrics. */
 export function createGatewayApp(deps: GatewayDeps & { path?: string }): Express {
   const metrics = deps.metrics ?? kaiMetrics();
   const handler = createGatewayHandler({ ...deps, metrics });
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/healthz', healthzHandler);
-  app.get(
-    '/readyz',
-    opsOnly(deps.exposeOps ?? false),
-    readyzHandler(async () => {
+  return adapterApp({
+    path: deps.path ?? '/webhooks/linear',
+    handler,
+    async ready() {
       let database = 'ok';
       try {
-        await Promise.race([
-          deps.pool.query('SELECT 1 FROM events LIMIT 0'),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2000 ms')), 2000).unref()),
-        ]);
+        await withTimeout(deps.pool.query('SELECT 1 FROM events LIMIT 0'), 2000);
       } catch (err) {
-        database = `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+        database = `unavailable: ${errorText(err)}`;
       }
       return { ready: database === 'ok' && !!deps.secret, database, secret: deps.secret ? 'configured' : 'missing' };
-    }),
-  );
-  app.get('/metrics', opsOnly(deps.exposeOps ?? false), metricsHandler(metrics.registry));
-  mountGateway(app, deps.path ?? '/webhooks/linear', handler);
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send('Not found');
+    },
+    registry: metrics.registry,
+    exposeOps: deps.exposeOps ?? false,
   });
-  return app;
-}
-
-/** Mounts a gateway handler on an existing express app (every method: the handler answers 405). */
-export function mountGateway(app: Express, path: string, handler: NodeHandler): void {
-  app.all(path, (req, res) => handler(req, res));
 }
 
 export async function startGatewayServer(deps: GatewayDeps & { path?: string }, opts: { host: string; port: number }): Promise<RunningServer> {

@@ -21,7 +21,8 @@ import { EventsTable, type RowStatus } from './events-table';
 import { GATEWAY_SOURCE } from './gateway';
 import { listenLoop } from './listen';
 import { readEventRow, type EventRow } from './rows';
-import { Sleeper, backoff, errorText } from './waiting';
+import { Sleeper, backoff } from './waiting';
+import { errorText } from '../util';
 
 export interface IngesterDeps extends Partial<Omit<IngressOptions, 'sessions' | 'logger'>> {
   pool: Pool;

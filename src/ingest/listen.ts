@@ -3,8 +3,9 @@
 // and wakes the claim loop once more after each (re)connect for whatever arrived meanwhile.
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { backoff, errorText, type Sleeper } from './waiting';
+import { backoff, type Sleeper } from './waiting';
 import { EVENTS_CHANNEL } from './migrations';
+import { errorText } from '../util';
 
 export interface ListenOptions {
   pool: Pool;

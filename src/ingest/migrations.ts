@@ -3,6 +3,7 @@
 // verbatim; later ones only add columns, indexes and triggers, so the original kai-gateway and
 // takopi-linear keep working against the same table.
 import type { Pool, PoolClient } from 'pg';
+import { errorText } from '../util';
 
 export interface Migration {
   version: number;
@@ -170,7 +171,7 @@ export async function migrate(pool: Pool, migrations: Migration[] = MIGRATIONS):
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);
-          throw new Error(`Migration ${m.version} (${m.name}) failed: ${err instanceof Error ? err.message : String(err)}`);
+          throw new Error(`Migration ${m.version} (${m.name}) failed: ${errorText(err)}`);
         }
         applied.push({ version: m.version, name: m.name });
       }

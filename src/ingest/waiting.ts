@@ -29,7 +29,3 @@ export function backoff(attempt: number, baseMs: number, maxMs: number): number 
   const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
   return Math.round(raw * (0.8 + Math.random() * 0.4));
 }
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { SessionSignal } from '../client';
 import { kaiMetrics, observeSignalLatency, type DeliveryOutcome, type DeliverySource, type KaiMetrics } from '../observability/metrics';
 import type { IngressNotice, RouteDecision } from './route';
+import { errorText, withTimeout } from '../util';
 
 /** What ingress needs of SessionClient (tests may pass a recording stub). */
 export interface SessionSink {
@@ -160,9 +161,9 @@ export class IngressDispatcher {
   private async issueStateType(issueId: string): Promise<string | undefined> {
     if (!this.opts.issueState) return undefined;
     try {
-      return await withTimeout(this.opts.issueState(issueId), this.signalTimeoutMs, 'issue status lookup');
+      return await withTimeout(this.opts.issueState(issueId), this.signalTimeoutMs, { what: 'issue status lookup' });
     } catch (err) {
-      this.opts.logger.warn({ issueId, error: err instanceof Error ? err.message : String(err) }, 'Could not look up the issue status');
+      this.opts.logger.warn({ issueId, error: errorText(err) }, 'Could not look up the issue status');
       return undefined;
     }
   }
@@ -200,17 +201,8 @@ export class IngressDispatcher {
     const ms = this.signalTimeoutMs;
     const connection = (this.opts.sessions as { client?: { connection?: DeadlineCapable } }).client?.connection;
     const p = typeof connection?.withDeadline === 'function' ? connection.withDeadline(Date.now() + ms, fn) : fn();
-    return withTimeout(p, ms + 250, 'signal', () => new SignalTimeoutError(ms));
+    return withTimeout(p, ms + 250, { error: () => new SignalTimeoutError(ms) });
   }
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string, error?: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(error ? error() : new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined); // a late rejection after the timeout is not unhandled
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface DeadlineCapable {

@@ -1,8 +1,12 @@
 // HTTP shared by the webhook server and the gateway: one server factory with the same limits
 // (so a slow client is cut off in seconds, not held for half a minute, and connections are
-// capped), the ops-endpoint guard, and small response helpers.
+// capped), one express app with the delivery route and the ops endpoints behind their guard,
+// and small response helpers.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
+import { healthzHandler, metricsHandler, readyzHandler, type ReadinessCheck } from '../observability/http';
 
 export interface ServerLimits {
   /** Whole headers must arrive within this (default 5 s). */
@@ -52,6 +56,40 @@ export function isLoopback(address: string | undefined): boolean {
 export function opsExposed(metricsHost: string | undefined): boolean {
   if (!metricsHost) return false;
   return !(metricsHost === 'localhost' || isLoopback(metricsHost));
+}
+
+/** Lets /metrics and /readyz answer only loopback peers unless they are exposed. */
+export function opsOnly(exposed: boolean): RequestHandler {
+  return (req, res, next) => {
+    if (exposed || isLoopback(req.socket.remoteAddress)) return next();
+    res.status(404).type('text/plain').send('Not found');
+  };
+}
+
+export interface AdapterAppOptions {
+  /** Where Linear POSTs; every method reaches `handler`, which answers 405 to the others. */
+  path: string;
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** What /readyz reports. */
+  ready: ReadinessCheck;
+  registry: Registry;
+  /** Serve /readyz and /metrics to any peer; otherwise only to loopback. */
+  exposeOps: boolean;
+}
+
+/** An ingress adapter as an express app: /healthz, /readyz and /metrics, the delivery route, and
+ *  404 for the rest. */
+export function adapterApp(opts: AdapterAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', healthzHandler);
+  app.get('/readyz', opsOnly(opts.exposeOps), readyzHandler(opts.ready));
+  app.get('/metrics', opsOnly(opts.exposeOps), metricsHandler(opts.registry));
+  app.all(opts.path, (req, res) => opts.handler(req, res));
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found');
+  });
+  return app;
 }
 
 export function sendText(req: IncomingMessage, res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

@@ -1,5 +1,5 @@
 export { createIngress, ingressOptionsFromConfig, Ingress, type IngressOptions, type Handled } from './ingress';
-export { IngressDispatcher, SignalTimeoutError, deliveryOutcome, withTimeout, type SessionSink, type DispatchResult, type DispatcherOptions, type DispatchMeta, type IssueStateLookup } from './dispatch';
+export { IngressDispatcher, SignalTimeoutError, deliveryOutcome, type SessionSink, type DispatchResult, type DispatcherOptions, type DispatchMeta, type IssueStateLookup } from './dispatch';
 export { routeLinearEvent, issueRef, TERMINAL_STATE_TYPES, type RouteContext, type RouteDecision, type IngressNotice } from './route';
 export { eventKey, contentHash } from './event-key';
 export { findAttachments, findLinks, DEFAULT_ATTACHMENT_HOSTS } from './attachments';

@@ -6,9 +6,9 @@
 import { LinearClient } from '@linear/sdk';
 import type { Logger } from 'pino';
 import type { KaiConfig } from '../config/schema';
-import { createLinearTokenProvider, LinearAuthError, type LinearTokenProvider } from '../config/linear-auth';
+import { linearTokensIfConfigured } from '../config/linear-auth';
 import type { IssueStateLookup } from './dispatch';
-import { withTimeout } from './dispatch';
+import { errorText, withTimeout } from '../util';
 
 export interface LinearIdentity {
   /** kai's app user id; undefined when neither configured nor resolvable (comments are then ignored). */
@@ -26,14 +26,7 @@ const cache = new Map<string, Promise<string | undefined>>();
 export function linearIdentity(config: KaiConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): LinearIdentity {
   const configured = config.transports.linear.app_id?.trim() || env.LINEAR_APP_ID?.trim() || undefined;
   const apiUrl = config.linear.api_url;
-  let tokens: LinearTokenProvider | undefined;
-  let noCredentials: string | undefined;
-  try {
-    tokens = createLinearTokenProvider(config, { env });
-  } catch (err) {
-    if (!(err instanceof LinearAuthError)) throw err;
-    noCredentials = err.message;
-  }
+  const { tokens, missing: noCredentials } = linearTokensIfConfigured(config, { env });
   const client = async () => new LinearClient({ apiUrl, accessToken: await tokens!.accessToken() });
 
   const appUserId = (): Promise<string | undefined> => {
@@ -49,7 +42,7 @@ export function linearIdentity(config: KaiConfig, logger: Logger, env: NodeJS.Pr
         try {
           // Only the id: the SDK's `viewer` model would ask for every User field.
           const sdk = await client();
-          const res = await withTimeout(sdk.client.rawRequest<{ viewer: { id: string } }, Record<string, never>>(VIEWER_ID_QUERY), LOOKUP_TIMEOUT_MS, 'the viewer query');
+          const res = await withTimeout(sdk.client.rawRequest<{ viewer: { id: string } }, Record<string, never>>(VIEWER_ID_QUERY), LOOKUP_TIMEOUT_MS, { what: 'the viewer query' });
           const viewer = res.data?.viewer;
           if (!viewer?.id) throw new Error('the viewer query returned no id');
           logger.info({ appUserId: viewer.id }, "kai's Linear app user id (from the viewer query)");
@@ -57,7 +50,7 @@ export function linearIdentity(config: KaiConfig, logger: Logger, env: NodeJS.Pr
         } catch (err) {
           cache.delete(key); // a later start may succeed
           logger.warn(
-            { apiUrl, error: err instanceof Error ? err.message : String(err) },
+            { apiUrl, error: errorText(err) },
             "Could not learn kai's Linear app user id from the viewer query; set transports.linear.app_id (LINEAR_APP_ID). Comment follow-ups are ignored meanwhile",
           );
           return undefined;

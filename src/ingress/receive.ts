@@ -1,12 +1,15 @@
-// The front half of every ingress request: method, size limit, signature, timestamp, JSON and
-// schema. Answers the request itself when it must be refused (and counts the refusal); never
-// touches Temporal or the DB.
+// One Linear delivery through an HTTP adapter (webhook server, gateway). The front half,
+// receiveDelivery: method, size limit, signature, timestamp, JSON and schema, answering the
+// request itself when it must be refused (and counting the refusal). handleDelivery wraps it
+// with what both adapters do after: hand the delivery to what stands behind them (Temporal, the
+// events table), count the outcome and answer 200, or 503 so Linear delivers it again.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { recordDelivery, recordVerifyFailure, type KaiMetrics, type VerifyFailureReason } from '../observability/metrics';
-import { sendText } from './http';
+import { recordDelivery, recordVerifyFailure, type DeliveryOutcome, type KaiMetrics, type VerifyFailureReason } from '../observability/metrics';
+import { errorText } from '../util';
+import { sendJson, sendText } from './http';
 import { BodyTooLargeError, DeliveryVerifier, deliveryHeaders, readRawBody } from './verify';
-import type { LinearEvent } from './payloads';
+import { linearEventType, type LinearEvent } from './payloads';
 
 export interface Received {
   deliveryId: string;
@@ -52,4 +55,32 @@ export async function receiveDelivery(req: IncomingMessage, res: ServerResponse,
   const result = opts.verifier.verify(raw, deliveryHeaders(req));
   if (!result.ok) return refuse(result.status, result.reason, undefined, result.failure);
   return { deliveryId: result.deliveryId, body: result.body, event: result.event, raw: result.raw, receivedAt };
+}
+
+/** What an adapter did with a verified delivery: the outcome to count and what to add to the 200 answer. */
+export interface Accepted {
+  outcome: DeliveryOutcome;
+  answer: Record<string, unknown>;
+}
+
+export interface HandleOptions extends ReceiveOptions {
+  /** Takes the verified delivery (signals or stores it); throws when that did not happen. */
+  accept(received: Received, type: string): Promise<Accepted>;
+  /** When `accept` throws: the error log's message, and the 503 answer's text. */
+  unavailable: { log: string; answer: string };
+}
+
+export async function handleDelivery(req: IncomingMessage, res: ServerResponse, opts: HandleOptions): Promise<void> {
+  const received = await receiveDelivery(req, res, opts);
+  if (!received) return;
+  const type = linearEventType(received.event);
+  try {
+    const { outcome, answer } = await opts.accept(received, type);
+    recordDelivery(opts.source, type, outcome, opts.metrics);
+    sendJson(res, 200, { ok: true, deliveryId: received.deliveryId, ...answer });
+  } catch (err) {
+    recordDelivery(opts.source, type, 'failed', opts.metrics);
+    opts.logger.error({ deliveryId: received.deliveryId, event: type, error: errorText(err) }, opts.unavailable.log);
+    sendText(req, res, 503, opts.unavailable.answer);
+  }
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { LinearWebhookClient as LinearWebhookClientType } from '@linear/sdk/webhooks';
 import type { VerifyFailureReason } from '../observability/metrics';
 import { parseLinearPayload, type LinearEvent } from './payloads';
+import { errorText } from '../util';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -89,7 +90,7 @@ export class DeliveryVerifier {
     } catch (err) {
       // verify checks the HMAC first, then parses the signed body for webhookTimestamp.
       if (err instanceof SyntaxError) return { ok: false, status: 400, reason: 'the body is not valid JSON', failure: 'malformed' };
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       if (/timestamp/i.test(message)) return { ok: false, status: 401, reason: 'webhookTimestamp missing or outside 60 s (replay?)', failure: 'stale' };
       return { ok: false, status: 401, reason: 'invalid signature', failure: 'signature' };
     }

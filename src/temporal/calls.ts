@@ -13,6 +13,7 @@ import {
   type InterceptingListener,
 } from '@grpc/grpc-js';
 import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { withTimeout } from '../util';
 
 type NextCall = ConstructorParameters<typeof InterceptingCall>[0];
 
@@ -52,10 +53,8 @@ export class CallTracker {
   /** Resolves when no call is in flight, or after `timeoutMs`. */
   async settle(timeoutMs: number): Promise<void> {
     if (this.active === 0) return;
-    await Promise.race([
-      new Promise<void>((resolve) => this.waiters.push(resolve)),
-      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
-    ]);
+    const drained = new Promise<void>((resolve) => this.waiters.push(resolve));
+    await withTimeout(drained, timeoutMs).catch(() => undefined);
   }
 
   /** From now on, attempts (retries of calls still in flight) end as CANCELLED. */

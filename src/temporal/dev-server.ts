@@ -5,6 +5,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPES } from '../names';
 import { freePort } from './ports';
 import { connectTracked } from './calls';
+import { sleep } from '../util';
 
 export interface CliLocation {
   path: string;
@@ -130,10 +131,6 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       }
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The fallback when no CLI is installed: the Temporal SDK downloads the CLI (needs internet)

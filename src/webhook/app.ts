@@ -2,19 +2,18 @@
 // Linear deliveries become workflow signals, and Linear hears 200 only once Temporal has
 // accepted the signal (503 otherwise, so Linear retries). Redeliveries and replays carry the
 // same signed content, so they get the same dedupe key (src/ingress/event-key.ts).
-import express, { type Express, type RequestHandler } from 'express';
+import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KaiConfig } from '../config/schema';
 import { createIngress, ingressOptionsFromConfig, type Ingress, type IngressOptions } from '../ingress/ingress';
-import { createIngressServer, isLoopback, listen, opsExposed, sendJson, sendText, type RunningServer, type ServerLimits } from '../ingress/http';
-import { deliveryOutcome, withTimeout, type IngressDispatcher, type SessionSink } from '../ingress/dispatch';
-import { linearEventType } from '../ingress/payloads';
-import { receiveDelivery } from '../ingress/receive';
+import { adapterApp, createIngressServer, listen, opsExposed, type RunningServer, type ServerLimits } from '../ingress/http';
+import { deliveryOutcome, type IngressDispatcher, type SessionSink } from '../ingress/dispatch';
+import { handleDelivery } from '../ingress/receive';
 import { DEFAULT_BODY_LIMIT_BYTES, DeliveryVerifier, resolveSigningSecret } from '../ingress/verify';
 import { logger as defaultLogger } from '../log';
-import { healthzHandler, metricsHandler, readyzHandler } from '../observability/http';
-import { recordDelivery, type KaiMetrics } from '../observability/metrics';
+import type { KaiMetrics } from '../observability/metrics';
+import { errorText, withTimeout } from '../util';
 
 export interface WebhookDeps extends Partial<Omit<IngressOptions, 'sessions' | 'logger'>> {
   /** Signing secret; undefined leaves the server up but refusing (503) and not ready. */
@@ -42,14 +41,6 @@ export interface WebhookApp {
   registry: Registry;
 }
 
-/** /metrics and /readyz answer loopback peers only, unless exposed by configuration. */
-export function opsOnly(exposed: boolean): RequestHandler {
-  return (req, res, next) => {
-    if (exposed || isLoopback(req.socket.remoteAddress)) return next();
-    res.status(404).type('text/plain').send('Not found');
-  };
-}
-
 export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   const log = (deps.logger ?? defaultLogger).child({ component: 'webhook' });
   const path = deps.path ?? '/webhooks/linear';
@@ -59,20 +50,27 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   const verifier = deps.secret ? new DeliveryVerifier(deps.secret) : undefined;
   const checkTemporal = deps.checkTemporal ?? defaultTemporalCheck(deps.sessions);
 
-  const app = express();
-  app.disable('x-powered-by');
-
-  app.get('/healthz', healthzHandler);
-
-  app.get(
-    '/readyz',
-    opsOnly(deps.exposeOps ?? false),
-    readyzHandler(async () => {
+  const app = adapterApp({
+    path,
+    handler: (req, res) =>
+      handleDelivery(req, res, {
+        verifier,
+        bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+        logger: log,
+        source: 'webhook',
+        metrics,
+        async accept(received) {
+          const { result } = await ingress.handle(received.event, { source: 'webhook', receivedAt: received.receivedAt });
+          return { outcome: deliveryOutcome(result), answer: { outcome: result.outcome, detail: result.detail } };
+        },
+        unavailable: { log: 'Temporal did not accept the signal: answering 503 so Linear retries', answer: 'Temporal is unavailable; retry later' },
+      }),
+    async ready() {
       let temporal: string = 'ok';
       try {
-        if (checkTemporal) await withTimeout(checkTemporal(), 2500, 'Temporal check', () => new Error('no answer within 2500 ms'));
+        if (checkTemporal) await withTimeout(checkTemporal(), 2500);
       } catch (err) {
-        temporal = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
+        temporal = `unreachable: ${errorText(err)}`;
       }
       return {
         ready: temporal === 'ok' && !!verifier && !dispatcher.revoked,
@@ -83,37 +81,9 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
         notices: dispatcher.notices(),
         events: Object.fromEntries(dispatcher.counts),
       };
-    }),
-  );
-
-  app.get('/metrics', opsOnly(deps.exposeOps ?? false), metricsHandler(metrics.registry));
-
-  app.all(path, async (req, res) => {
-    const received = await receiveDelivery(req, res, {
-      verifier,
-      bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-      logger: log,
-      source: 'webhook',
-      metrics,
-    });
-    if (!received) return;
-    const type = linearEventType(received.event);
-    try {
-      const { result } = await ingress.handle(received.event, { source: 'webhook', receivedAt: received.receivedAt });
-      recordDelivery('webhook', type, deliveryOutcome(result), metrics);
-      sendJson(res, 200, { ok: true, deliveryId: received.deliveryId, outcome: result.outcome, detail: result.detail });
-    } catch (err) {
-      recordDelivery('webhook', type, 'failed', metrics);
-      log.error(
-        { deliveryId: received.deliveryId, event: type, error: err instanceof Error ? err.message : String(err) },
-        'Temporal did not accept the signal: answering 503 so Linear retries',
-      );
-      sendText(req, res, 503, 'Temporal is unavailable; retry later');
-    }
-  });
-
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send('Not found');
+    },
+    registry: metrics.registry,
+    exposeOps: deps.exposeOps ?? false,
   });
 
   return { app, ingress, dispatcher, metrics, registry: metrics.registry };

@@ -1,5 +1,5 @@
 // `kai webhook`: the direct HTTP adapter over src/ingress (re-exported here for callers).
-export { createWebhookApp, startWebhookServer, webhookDepsFromConfig, opsOnly, type WebhookDeps, type WebhookApp, type StartedWebhookServer } from './app';
+export { createWebhookApp, startWebhookServer, webhookDepsFromConfig, type WebhookDeps, type WebhookApp, type StartedWebhookServer } from './app';
 export { IngressDispatcher, SignalTimeoutError, deliveryOutcome, type SessionSink, type DispatchResult, type DispatcherOptions, type DispatchMeta } from '../ingress/dispatch';
 export { routeLinearEvent, type RouteContext, type RouteDecision, type IngressNotice } from '../ingress/route';
 export { parseLinearPayload, linearEventType, type LinearEvent } from '../ingress/payloads';

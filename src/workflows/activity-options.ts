@@ -8,7 +8,7 @@ import type {
   GitActivities,
   LinearActivities,
   LinearElicitation,
-} from '../activities/types';
+} from '../contracts/activities';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors';
 import { engineTaskQueueFor } from '../names';
 import type { SessionOptions } from './options';

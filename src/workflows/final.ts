@@ -3,7 +3,7 @@
 // own client-chosen UUID v4 generated here (deterministic in the workflow, stable on retry).
 import { uuid4 } from '@temporalio/workflow';
 import { messageParts } from '../domain/message-parts';
-import type { PostFinalInput } from '../activities/types';
+import type { PostFinalInput } from '../contracts/activities';
 
 export function finalIds(body: string): Pick<PostFinalInput, 'activityId' | 'partIds'> {
   const leading = messageParts(body).length - 1;

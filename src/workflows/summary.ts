@@ -1,13 +1,18 @@
 // What the Temporal Web UI shows of a session: a one-line summary (`ENG-123: title`) and
 // markdown details (team, engine, phase). Pure: the client sets them as the workflow's static
 // summary and details when it starts the workflow; the workflow shows them as its current details.
-import type { IssueRef } from '../domain/issue';
+import { isNoIssueKey, noIssueSessionId, type IssueRef } from '../domain/issue';
 
 const MAX_SUMMARY = 200;
 
-/** `ENG-123: Fix the login`, or the issue's id while its identifier is not known yet. */
+/** `ENG-123: Fix the login`, or the issue's id while its identifier is not known yet, or the
+ *  agent session's id for a session opened outside any issue. */
 export function sessionSummary(issueId: string, issue?: IssueRef): string {
-  const head = issue?.identifier ? `${issue.identifier}${issue.title ? `: ${oneLine(issue.title)}` : ''}` : `Linear issue ${issueId}`;
+  const head = issue?.identifier
+    ? `${issue.identifier}${issue.title ? `: ${oneLine(issue.title)}` : ''}`
+    : isNoIssueKey(issueId)
+      ? `Linear agent session ${noIssueSessionId(issueId)} (no issue)`
+      : `Linear issue ${issueId}`;
   return head.length > MAX_SUMMARY ? `${head.slice(0, MAX_SUMMARY - 1)}…` : head;
 }
 

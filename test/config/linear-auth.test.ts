@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   createLinearTokenProvider,
   LINEAR_SCOPES,
+  linearTokensIfConfigured,
   readTokenFile,
   runLinearAuthorization,
   staticTokenWarning,
@@ -67,6 +68,14 @@ function config(linear: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): K
 const HOUR = 3600;
 
 describe('Linear token provider', () => {
+  test('with no credentials there is no provider, only the reason to show, and no token request', () => {
+    const none = linearTokensIfConfigured(config({}));
+    expect(none.tokens).toBeUndefined();
+    expect(none.missing).toMatch(/^No Linear credentials/);
+    expect(linearTokensIfConfigured(config({}, { LINEAR_OAUTH_TOKEN: 'lin_oauth_static' })).tokens?.kind).toBe('static');
+    expect(oauth.requests).toHaveLength(0);
+  });
+
   test('a static OAuth token from LINEAR_OAUTH_TOKEN is used as is, with no token request', async () => {
     const provider = createLinearTokenProvider(config({}, { LINEAR_OAUTH_TOKEN: 'lin_oauth_static' }));
     expect(provider.kind).toBe('static');

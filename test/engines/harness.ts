@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEngineActivities } from '../../src/activities/engine/activities';
-import type { EngineRunInput, EngineRunResult } from '../../src/activities/types';
+import type { EngineRunInput, EngineRunResult } from '../../src/contracts/activities';
 import { startModelApi, type ModelApiEmulator, type ModelApiOptions, type Scenario } from '../../src/emulator/model-api';
 import { makeConfig, recordingSinks, tempDir } from '../activities/engine/helpers';
 import { createLinearProgress } from '../../src/activities/linear';

@@ -2,7 +2,7 @@
 // held mid-run (heartbeating, cancellable) so a test can signal while it runs.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { EngineRunInput, EngineRunResult, LinearElicitation, SessionActivities } from '../../src/activities/types';
+import type { EngineRunInput, EngineRunResult, LinearElicitation, SessionActivities } from '../../src/contracts/activities';
 import type { IssueContext } from '../../src/domain/issue';
 
 type ElicitName = keyof SessionActivities | keyof LinearElicitation;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, type Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
-import type { KaiActivities } from '../../src/activities/types';
+import type { KaiActivities } from '../../src/contracts/activities';
 import { SessionClient } from '../../src/client';
 import { connectTracked } from '../../src/temporal/calls';
 import { createKaiWorkers, type KaiWorkers } from '../../src/worker';

@@ -1,5 +1,6 @@
 // Routing of real-shaped Linear payloads (no server): the message text, the comment and thread
-// ids, kai's own comments, inbox notifications, and the signed-content dedupe key.
+// ids, kai's own comments, inbox notifications, the signed-content dedupe key, and the route of
+// every other event type (session stops and resets, Issue changes, OAuth and permission notices).
 import { parseLinearPayload, type LinearEvent } from '../../src/ingress/payloads';
 import { routeLinearEvent, type RouteContext, type RouteDecision } from '../../src/ingress/route';
 import type { PromptSignal } from '../../src/workflows/signals';
@@ -167,5 +168,62 @@ describe('the dedupe key comes from what Linear signed, not from Linear-Delivery
     expect(signal(routeLinearEvent(event(commentCreate(i, { id: 'c-1', body: 'go on' })), ctx)).signal.payload.deliveryId).toBe('comment:c-1:create');
     const n = appUserNotification(i, 'issueUnassignedFromYou');
     expect(signal(routeLinearEvent(event(n), ctx)).signal.payload.deliveryId).toBe(`notification:${n.notification.id}:issueUnassignedFromYou`);
+  });
+});
+
+describe('every event type has its route', () => {
+  const i = issue();
+  const envelope = (type: string, action: string) => ({ type, action, webhookTimestamp: Date.now(), organizationId: 'org-1' });
+  const issueUpdate = (data: Record<string, unknown>, updatedFrom: Record<string, unknown>, action = 'update') => ({
+    ...envelope('Issue', action),
+    updatedFrom,
+    data: { id: i.id, identifier: i.identifier, ...data },
+  });
+  const inThread = (content: Record<string, unknown>, stop = false) => {
+    const body = promptedInThread(i, 'session-1', 'root-1', 'comment-1', 'x');
+    return { ...body, agentActivity: { ...body.agentActivity, content, signal: stop ? 'stop' : null } };
+  };
+  const stopOf = (d: RouteDecision) => {
+    const s = signal(d);
+    expect(s.signal).toMatchObject({ type: 'stop', issueId: i.id });
+    return s;
+  };
+
+  test('AgentSessionEvent prompted: Stop and "stop" stop the session, "/reset" resets it, an empty prompt needs nothing', () => {
+    expect(stopOf(routeLinearEvent(event(inThread({ type: 'prompt', body: 'x' }, true)), ctx)).onlyIfRunning).toBe(false);
+    stopOf(routeLinearEvent(event(inThread({ type: 'prompt', body: 'stop' })), ctx));
+    expect(signal(routeLinearEvent(event(inThread({ type: 'prompt', body: '/reset' })), ctx)).signal).toMatchObject({ type: 'reset', issueId: i.id });
+    expect(routeLinearEvent(event(inThread({ type: 'prompt', body: '  ' })), ctx)).toMatchObject({ kind: 'ignore', reason: 'the prompt carries no message' });
+  });
+
+  test('Issue: deletion, kai losing the delegation or the assignment, and a cancel stop a running session; other changes need nothing', () => {
+    const running = (d: RouteDecision) => expect(stopOf(d).onlyIfRunning).toBe(true);
+    running(routeLinearEvent(event(issueUpdate({}, {}, 'remove')), ctx));
+    running(routeLinearEvent(event(issueUpdate({ delegateId: null }, { delegateId: APP_USER.id })), ctx));
+    running(routeLinearEvent(event(issueUpdate({ assigneeId: 'user-ada' }, { assigneeId: APP_USER.id })), ctx));
+    running(routeLinearEvent(event(issueUpdate({ state: { type: 'canceled' } }, { stateId: 'state-started' })), ctx));
+    expect(routeLinearEvent(event(issueUpdate({ title: 'Renamed' }, { title: 'Old' })), ctx)).toMatchObject({ kind: 'ignore', label: 'Issue.update' });
+    expect(routeLinearEvent(event(issueUpdate({ delegateId: 'someone-else' }, { delegateId: 'user-ada' })), ctx).kind).toBe('ignore');
+    expect(routeLinearEvent(event(issueUpdate({}, {}, 'create')), ctx)).toMatchObject({ kind: 'ignore', label: 'Issue.create' });
+  });
+
+  test('OAuthApp revoked and PermissionChange become notices; another OAuthApp action needs nothing', () => {
+    expect(routeLinearEvent(event({ ...envelope('OAuthApp', 'revoked'), oauthClientId: 'client-1' }), ctx)).toMatchObject({
+      kind: 'notice',
+      notice: { kind: 'oauth-revoked', oauthClientId: 'client-1' },
+    });
+    expect(routeLinearEvent(event({ ...envelope('OAuthApp', 'created') }), ctx)).toMatchObject({ kind: 'ignore', label: 'OAuthApp.created' });
+    expect(routeLinearEvent(event({ ...envelope('PermissionChange', 'teamAccessChanged'), addedTeamIds: ['team-2'], removedTeamIds: ['team-1'] }), ctx)).toMatchObject({
+      kind: 'notice',
+      notice: { kind: 'permission-change', addedTeamIds: ['team-2'], removedTeamIds: ['team-1'] },
+    });
+  });
+
+  test('a type kai does not know is ignored under its own label', () => {
+    expect(routeLinearEvent(event({ ...envelope('Reaction', 'create'), data: { id: 'r1' } }), ctx)).toEqual({
+      kind: 'ignore',
+      reason: 'kai does not act on this type',
+      label: 'Reaction.create',
+    });
   });
 });

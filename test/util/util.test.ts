@@ -1,5 +1,5 @@
-// The shared helpers: one timeout, one sleep, one error text.
-import { errorText, sleep, TimeoutError, withTimeout } from '../../src/util';
+// The shared helpers: one timeout, one sleep, one error text, one way to run a short command.
+import { errorText, runCommand, sleep, TimeoutError, withTimeout } from '../../src/util';
 
 describe('withTimeout', () => {
   test('settles like the promise when it settles first', async () => {
@@ -53,5 +53,23 @@ describe('errorText', () => {
     const err = new Error(`first line\n    at stack (file.ts:1:1)`);
     expect(errorText(err, { firstLine: true })).toBe('first line');
     expect(errorText('x'.repeat(500), { maxChars: 300 })).toHaveLength(300);
+  });
+});
+
+describe('runCommand', () => {
+  const env = { PATH: process.env.PATH };
+
+  test('gives the exit status and both streams', async () => {
+    expect(await runCommand('/bin/sh', ['-c', 'echo out; echo err >&2'], { ms: 5000, env })).toEqual({ ok: true, code: 0, stdout: 'out\n', stderr: 'err\n' });
+    expect(await runCommand('/bin/sh', ['-c', 'exit 3'], { ms: 5000, env })).toMatchObject({ ok: false, code: 3, problem: 'exit status 3' });
+  });
+
+  test('a program that cannot start says why', async () => {
+    expect(await runCommand('/nonexistent/kai-test-binary', [], { ms: 5000, env })).toMatchObject({ ok: false, code: null, problem: expect.stringContaining('ENOENT') });
+  });
+
+  test('a program that hangs is killed after the time given, and says so', async () => {
+    const r = await runCommand('/bin/sh', ['-c', 'sleep 30 & sleep 30'], { ms: 300, env });
+    expect(r).toMatchObject({ ok: false, code: null, problem: 'no answer within 0.3 s' });
   });
 });

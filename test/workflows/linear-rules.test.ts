@@ -172,6 +172,8 @@ test('a session with no issue gets one short response saying what kai can do, fr
       return s.pendingPosts === 0 ? s : undefined;
     });
     expect(status.turns).toBe(1);
+    // The Web UI's list names the agent session, not a made-up issue.
+    expect(await (await noIssue.describe()).staticSummary()).toBe(`Linear agent session ${agentSessionId} (no issue)`);
     expect(r.fakes.named('linearLoadIssue')).toHaveLength(0);
     expect(r.fakes.names().filter((n) => n !== 'linearPostFinal')).toEqual([]);
   } finally {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { KaiConfig } from '../../config/schema';
 import * as logModule from '../../log';
 import { permanent } from '../errors';
-import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types';
+import type { EngineActivities, EngineRunInput, EngineRunResult } from '../../contracts/activities';
 import { findExecutable } from './binary';
 import { buildEngineEnv } from './env';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';

@@ -3,11 +3,11 @@
 // has one) can start, and a model is configured where the engine needs one. Every result that
 // is not ok carries a fix. Checks run the engine's own status commands with the same
 // allowlisted environment a run gets, bounded in time; no secret is printed.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KaiConfig } from '../../config/schema';
+import { runCommand, type CommandResult } from '../../util';
 import { findExecutable } from './binary';
 import { ENGINE_KEY_VARS, buildEngineEnv } from './env';
 import { ScriptStreamParser } from './script';
@@ -33,23 +33,11 @@ export interface EngineHealthOptions {
   timeoutMs?: number;
 }
 
-interface CommandResult {
-  code: number | null;
-  output: string;
-  error?: string;
-}
+/** What a status command printed, both streams, without terminal colours. */
+const outputOf = (r: CommandResult) => `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
 
-function runCommand(file: string, args: string[], env: Record<string, string>, cwd: string, timeoutMs: number): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, cwd, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 }, (err, stdout, stderr) => {
-      const output = `${stdout}\n${stderr}`.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
-      if (!err) return resolve({ code: 0, output });
-      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
-      if (e.killed) return resolve({ code: null, output, error: `no answer within ${Math.round(timeoutMs / 1000)}s` });
-      resolve({ code: typeof e.code === 'number' ? e.code : null, output, error: typeof e.code === 'string' ? e.code : undefined });
-    });
-  });
-}
+/** Why a status command failed: what kept it from finishing, else the first line it printed. */
+const failureOf = (r: CommandResult, said: string) => (r.code === null ? r.problem : undefined) ?? (said || `exit code ${r.code}`);
 
 const firstLine = (text: string) => text.split('\n').find((l) => l.trim())?.trim().slice(0, 200) ?? '';
 
@@ -76,11 +64,12 @@ async function credentials(engine: EngineName, binary: string, env: Record<strin
   if (keys.length) return { engine, check: 'credentials', level: 'ok', detail: `key present: ${keys.join(', ')}` };
   const status = LOGIN_STATUS[engine];
   if (status) {
-    const r = await runCommand(binary, status.args, env, cwd, timeoutMs);
-    const said = firstLine(r.output);
-    const notLoggedIn = /not logged in|not authenticated|no credentials|"loggedIn"\s*:\s*false|0 credentials/i.test(r.output);
+    const r = await runCommand(binary, status.args, { ms: timeoutMs, env, cwd });
+    const output = outputOf(r);
+    const said = firstLine(output);
+    const notLoggedIn = /not logged in|not authenticated|no credentials|"loggedIn"\s*:\s*false|0 credentials/i.test(output);
     if (r.code === 0 && !notLoggedIn) return { engine, check: 'credentials', level: 'ok', detail: `logged in (${engine} ${status.args.join(' ')}${said ? `: ${said}` : ''})` };
-    const why = r.error ?? (said || `exit code ${r.code}`);
+    const why = failureOf(r, said);
     return { engine, check: 'credentials', level: 'fail', detail: `not logged in and no key: \`${engine} ${status.args.join(' ')}\` says ${why}`, fix: status.login };
   }
   const files = loginFiles(engine, env).filter((f) => existsSync(f));
@@ -128,15 +117,16 @@ async function containment(engine: string, env: Record<string, string>): Promise
 
 async function engineSandbox(engine: EngineName, binary: string, env: Record<string, string>, cwd: string, timeoutMs: number, config: KaiConfig): Promise<EngineHealthCheck | undefined> {
   if (engine === 'codex') {
-    const r = await runCommand(binary, ['sandbox', 'linux', '--', '/bin/true'], env, cwd, timeoutMs);
+    const r = await runCommand(binary, ['sandbox', 'linux', '--', '/bin/true'], { ms: timeoutMs, env, cwd });
+    const output = outputOf(r);
     if (r.code === 0) return { engine, check: 'sandbox', level: 'ok', detail: 'codex\'s own sandbox (Landlock/seccomp) starts' };
-    if (/unrecognized subcommand|unexpected argument|unknown command/i.test(r.output))
+    if (/unrecognized subcommand|unexpected argument|unknown command/i.test(output))
       return { engine, check: 'sandbox', level: 'warn', detail: 'this codex has no `codex sandbox linux` to test its sandbox with', fix: 'run one engine turn and check that codex could edit a file' };
     return {
       engine,
       check: 'sandbox',
       level: 'fail',
-      detail: `codex's sandbox cannot start here: ${r.error ?? (firstLine(r.output) || `exit code ${r.code}`)}`,
+      detail: `codex's sandbox cannot start here: ${failureOf(r, firstLine(output))}`,
       fix: 'run the worker where Landlock and seccomp are available, or set [engines.codex] args = ["--sandbox", "danger-full-access"] and rely on kai\'s containment',
     };
   }

@@ -2,7 +2,21 @@
 // "pi" and "Gemini CLI"). Both read the prompt on stdin, so a long prompt never meets the
 // argument-size limit; every value that becomes an argument was checked by the registry.
 import { permanent } from '../errors';
-import type { Invocation, InvocationInput } from './registry';
+
+export interface InvocationInput {
+  prompt: string;
+  model?: string;
+  reasoning?: string;
+  resumeToken?: string;
+}
+
+export interface Invocation {
+  args: string[];
+  /** The prompt: every CLI engine reads it on stdin (no argv length limit, no quoting). */
+  stdin?: string;
+  /** Per-engine variables the run needs; merged over the engine environment. */
+  env: Record<string, string>;
+}
 
 /** pi's `--thinking` levels (pi 0.73). */
 export const PI_THINKING = ['off', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;

@@ -6,7 +6,7 @@ import { ClaudeStreamParser } from './claude';
 import { CodexStreamParser } from './codex';
 import { GeminiStreamParser } from './gemini';
 import { OpenCodeStreamParser } from './opencode';
-import { geminiInvocation, piInvocation } from './invocations';
+import { geminiInvocation, piInvocation, type Invocation, type InvocationInput } from './invocations';
 import { PiStreamParser } from './pi';
 import type { EngineStreamParser, LineWarning } from './parser';
 import { ScriptStreamParser } from './script';
@@ -41,21 +41,6 @@ export const CLAUDE_ALLOWED_TOOLS = [
   'Bash', 'Read', 'Edit', 'MultiEdit', 'Write', 'NotebookEdit', 'Glob', 'Grep',
   'TodoWrite', 'TaskCreate', 'TaskUpdate', 'TaskGet', 'TaskList',
 ] as const;
-
-export interface InvocationInput {
-  prompt: string;
-  model?: string;
-  reasoning?: string;
-  resumeToken?: string;
-}
-
-export interface Invocation {
-  args: string[];
-  /** The prompt: every CLI engine reads it on stdin (no argv length limit, no quoting). */
-  stdin?: string;
-  /** Per-engine variables the run needs; merged over the engine environment. */
-  env: Record<string, string>;
-}
 
 // Values that become argv entries: nothing that could be read as an option or break a -c pair.
 const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]*$/;

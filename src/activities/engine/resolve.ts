@@ -1,7 +1,7 @@
 // Which engine, model and reasoning a turn runs with, and the prompt it gets. First match wins:
 // title directives, labels, the project's plugins.linear.project_* settings, then defaults.
 import type { KaiConfig } from '../../config/schema';
-import type { EngineSelection, ResolveEngineInput } from '../types';
+import type { EngineSelection, ResolveEngineInput } from '../../contracts/activities';
 import { projectAlias, resolveAlias, resolveProject } from '../git/projects';
 import { extractDirectives, labelDirectives, parseTitle, type DirectiveKey } from '../../domain/directives';
 import { isEngineName, unknownEngineError } from './registry';

@@ -20,6 +20,7 @@ import {
   type EngineRunHandle,
 } from './process-group';
 import { SUPERVISOR_SOURCE } from './supervisor';
+import { withTimeout } from '../../util';
 
 export interface EngineProcessSpec {
   command: string;
@@ -236,9 +237,10 @@ export async function runEngineStream(opts: RunStreamOptions): Promise<EngineStr
     if (runMembers(run, mine).length > 0) await stop();
     else if (stopping) await stopping;
     control.end();
-    await bounded(supervisorExited, 2000);
+    // Neither rejects: a timeout only ends the wait.
+    await withTimeout(supervisorExited, 2000).catch(() => undefined);
     // stdout closes once every writer is gone.
-    await bounded(stdoutDone, 2000);
+    await withTimeout(stdoutDone, 2000).catch(() => undefined);
     if ('error' in exit && exit.error)
       throw new EngineSpawnError(`could not start ${spec.command}: ${tail(stderr.trim(), 300) || exit.error}`, exit.error);
 
@@ -285,12 +287,6 @@ export async function runEngineStream(opts: RunStreamOptions): Promise<EngineStr
     removeRunCgroup(cgroup);
     clearRunRecord(spec.cwd, runId);
   }
-}
-
-async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }
 
 function formatBytes(n: number): string {

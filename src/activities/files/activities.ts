@@ -6,15 +6,12 @@ import type { Logger } from 'pino';
 import type { KaiConfig } from '../../config/schema';
 import * as logModule from '../../log';
 import type { Attachment } from '../../domain/issue';
-import type { FileCommandInput, FilesActivities, Workspace } from '../types';
+import type { Workspace } from '../../domain/workspace';
+import type { FileCommandInput, FilesActivities } from '../../contracts/activities';
+import type { LinearUploader } from '../linear/uploader';
 import { DownloadRefused, downloadToFile } from './download';
 import { PathRefused, checkRelativePath, refusedPathError, resolveInside } from './safe-path';
 import { TooLarge, zipDirectory } from './zip';
-
-/** Uploads a file to Linear and returns the asset URL (built on @linear/sdk's fileUpload). */
-export interface LinearUploader {
-  upload(name: string, contentType: string, data: Buffer): Promise<string>;
-}
 
 /** The Linear token, sent with downloads from the allowed attachment hosts only. */
 export interface LinearTokenSource {
@@ -167,7 +164,7 @@ export function createFilesActivities(deps: FilesActivitiesDeps): FilesActivitie
     } else {
       return `\`${rel}\` is neither a file nor a directory.`;
     }
-    const url = await deps.uploader.upload(name, contentTypeFor(name), data);
+    const url = await deps.uploader.upload({ data, filename: name, contentType: contentTypeFor(name) });
     return `[${name}](${url}) (${formatBytes(data.length)}${note})`;
   }
 

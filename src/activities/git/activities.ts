@@ -12,17 +12,8 @@ import * as logModule from '../../log';
 import type { IssueContext } from '../../domain/issue';
 import { parseTitle } from '../../domain/directives';
 import { permanent } from '../errors';
-import type {
-  CommitPushInput,
-  CommitPushResult,
-  GitActivities,
-  OpenPullRequestInput,
-  PublishInput,
-  PublishResult,
-  PullRequestRef,
-  Workspace,
-  WorkspaceState,
-} from '../types';
+import type { CommitPushResult, PublishResult, PullRequestRef, Workspace, WorkspaceState } from '../../domain/workspace';
+import type { CommitPushInput, GitActivities, OpenPullRequestInput, PublishInput } from '../../contracts/activities';
 import { credentialPins } from './credentials';
 import { gitFailure, githubFailure, gitPermanent, redact } from './errors';
 import { git, gitOk, gitOut, type ConfigPins } from './git';

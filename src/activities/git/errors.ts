@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { retryAfter } from '../errors';
 import { GitError } from './git';
+import { errorText } from '../../util';
 
 /** Failure types of the git and GitHub activities (all permanent except the rate limit). */
 export const GitFailureTypes = {
@@ -79,7 +80,7 @@ export function githubFailure(what: string, err: unknown, ctx: { repository?: st
   const e = (err ?? {}) as OctokitErrorShape;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const body = (typeof e.response?.data === 'object' && e.response?.data !== null ? e.response.data : undefined) as GitHubErrorBody | undefined;
-  const reason = redact(body?.message ?? (err instanceof Error ? err.message : String(err)), ctx.secrets);
+  const reason = redact(body?.message ?? (errorText(err)), ctx.secrets);
   const repo = ctx.repository ?? 'the repository';
 
   if (status === 403 || status === 429) {

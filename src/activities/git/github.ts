@@ -1,7 +1,7 @@
 // Pull requests through @octokit/rest: look for the open PR of the branch before creating one,
 // so retries and follow-up turns update it instead of opening a second.
 import { Octokit } from '@octokit/rest';
-import type { PullRequestRef } from '../types';
+import type { PullRequestRef } from '../../domain/workspace';
 
 export type GitHubClient = InstanceType<typeof Octokit>;
 

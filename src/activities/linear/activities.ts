@@ -15,7 +15,7 @@ import type {
   TransitionInput,
   TransitionResult,
   UpdateSessionInput,
-} from '../types';
+} from '../../contracts/activities';
 import type { IssueContext } from '../../domain/issue';
 import type { LinearPluginConfig, LinearTransportConfig } from '../../config/schema';
 import { logger as defaultLogger } from '../../log';
@@ -35,6 +35,7 @@ import {
   type IssueQueryResult,
   type LabelsByNameResult,
 } from './queries';
+import { errorText } from '../../util';
 
 export type LinearMessageConfig = Pick<LinearTransportConfig, 'message_overflow' | 'max_body_chars'>;
 export type LinearOutcomeConfig = Pick<
@@ -65,7 +66,7 @@ const withRepository = (repository: string | undefined) => (repository ? { repos
 
 /** Two first turns creating the same outcome label at once: the second is told it exists. */
 function isDuplicateLabel(err: unknown): boolean {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorText(err);
   return /duplicate label name|label .*already exists/i.test(msg);
 }
 
@@ -227,7 +228,7 @@ export function createLinearActivities(deps: LinearActivitiesDeps): LinearActivi
       } catch (err) {
         // Without Linear's GitHub integration the PR link is refused: a plain attachment works.
         if (!isPermanent(err)) throw err;
-        log.info({ reason: err instanceof Error ? err.message : String(err) }, 'attachmentLinkGitHubPR refused; attaching the PR as a link');
+        log.info({ reason: errorText(err) }, 'attachmentLinkGitHubPR refused; attaching the PR as a link');
         await linear.request('attach the pull request', (c) =>
           c.createAttachment({ issueId: input.issueId, url: input.url, title: input.title, subtitle: 'Pull request opened by kai' }),
         );

@@ -5,6 +5,7 @@
 import { AgentActivitySignal } from '@linear/sdk';
 import type { LinearGateway } from './gateway';
 import { isPermanent } from './errors';
+import { errorText } from '../../util';
 
 export interface ActivityWrite {
   /** uuid4 chosen by the workflow (or the progress sink). */
@@ -28,7 +29,7 @@ const SIGNALS = { select: AgentActivitySignal.Select, auth: AgentActivitySignal.
 
 /** Linear's wording for a taken id is not documented; the look-up below decides when it differs. */
 function saysIdTaken(err: unknown): boolean {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorText(err);
   return /already (exists|in use)|duplicate (id|key)/i.test(msg) && !/label/i.test(msg);
 }
 

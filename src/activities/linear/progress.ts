@@ -14,6 +14,8 @@ import type { LinearGateway } from './gateway';
 import { ProgressCoalescer, type ActivityDraft } from './coalescer';
 import { isPermanent, retryDelayOf } from './errors';
 import { postActivity } from './post-activity';
+import { errorText, systemClock, type Clock } from '../../util';
+import { Debounce } from './debounce';
 
 export interface LinearProgressDeps {
   linear: LinearGateway;
@@ -28,6 +30,8 @@ export interface LinearProgressDeps {
   closeTimeoutMs?: number;
   /** Attempts per post on network errors and 5xx (default 3). */
   maxAttempts?: number;
+  /** Times the coalescing windows, retry pauses and the close deadline (tests move it by hand). */
+  clock?: Clock;
 }
 
 type OutboxItem =
@@ -35,38 +39,6 @@ type OutboxItem =
   | { kind: 'plan'; items: unknown[]; attempts: number };
 
 const MAX_OUTBOX = 50;
-
-class Debounce {
-  private timer?: NodeJS.Timeout;
-  private firstAt?: number;
-
-  constructor(
-    private readonly waitMs: number,
-    private readonly maxWaitMs: number,
-    private readonly fire: () => void,
-  ) {}
-
-  /** Fires `waitMs` after the last call, but no later than `maxWaitMs` after the first. */
-  poke(): void {
-    const now = Date.now();
-    this.firstAt ??= now;
-    if (this.timer) clearTimeout(this.timer);
-    const delay = Math.max(0, Math.min(this.waitMs, this.firstAt + this.maxWaitMs - now));
-    this.timer = setTimeout(() => this.now(), delay);
-    this.timer.unref?.();
-  }
-
-  now(): void {
-    this.cancel();
-    this.fire();
-  }
-
-  cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.firstAt = undefined;
-  }
-}
 
 export class LinearProgressSink implements ProgressSink {
   private readonly coalescer: ProgressCoalescer;
@@ -83,20 +55,22 @@ export class LinearProgressSink implements ProgressSink {
   private deadline = Infinity;
   private readonly log: Logger;
   private readonly maxAttempts: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly deps: LinearProgressDeps,
     private readonly run: { agentSessionId: string; issueId: string },
   ) {
     const t = deps.transport ?? {};
+    this.clock = deps.clock ?? systemClock;
     const activityMs = (t.ephemeral_activity_coalesce_s ?? 0.2) * 1000;
     const planMs = (t.plan_coalesce_s ?? 1.0) * 1000;
     const maxWait = (ms: number) => deps.maxWaitMs ?? Math.max(2_000, ms * 10);
     this.coalescer = new ProgressCoalescer(t.max_body_chars ?? 10_000);
     const recordMs = deps.recordEveryMs ?? Math.max(10_000, activityMs * 50);
-    this.live = new Debounce(activityMs, maxWait(activityMs), () => this.flush(this.coalescer.takeLive()));
-    this.record = new Debounce(recordMs, recordMs, () => this.flush(this.coalescer.takeRecord()));
-    this.plan = new Debounce(planMs, maxWait(planMs), () => this.flushPlan());
+    this.live = new Debounce(this.clock, activityMs, maxWait(activityMs), () => this.flush(this.coalescer.takeLive()));
+    this.record = new Debounce(this.clock, recordMs, recordMs, () => this.flush(this.coalescer.takeRecord()));
+    this.plan = new Debounce(this.clock, planMs, maxWait(planMs), () => this.flushPlan());
     this.maxAttempts = deps.maxAttempts ?? 3;
     this.log = (deps.logger ?? defaultLogger).child({ component: 'linear-progress', agentSessionId: run.agentSessionId, issueId: run.issueId });
   }
@@ -112,7 +86,7 @@ export class LinearProgressSink implements ProgressSink {
   async close(): Promise<void> {
     if (this.closed) return this.draining;
     this.closed = true;
-    this.deadline = Date.now() + (this.deps.closeTimeoutMs ?? 15_000);
+    this.deadline = this.clock.now() + (this.deps.closeTimeoutMs ?? 15_000);
     this.live.cancel();
     this.record.cancel();
     this.plan.cancel();
@@ -171,10 +145,10 @@ export class LinearProgressSink implements ProgressSink {
   private async drainLoop(): Promise<void> {
     // Bounded: each pass posts or drops an item, or waits with a deadline.
     for (let guard = 0; guard < 1000 && this.outbox.length && !this.dead; guard++) {
-      const wait = this.pausedUntil - Date.now();
+      const wait = this.pausedUntil - this.clock.now();
       if (wait > 0) {
-        if (Date.now() + wait > this.deadline) return;
-        await sleep(wait);
+        if (this.clock.now() + wait > this.deadline) return;
+        await this.clock.sleep(wait);
         continue;
       }
       const item = this.outbox[0]!;
@@ -192,23 +166,23 @@ export class LinearProgressSink implements ProgressSink {
         if (isPermanent(err)) {
           this.dead = true;
           this.outbox = [];
-          this.log.warn({ reason: errText(err) }, 'Linear refused progress for this session; no more progress is posted');
+          this.log.warn({ reason: errorText(err) }, 'Linear refused progress for this session; no more progress is posted');
           return;
         }
         const delay = retryDelayOf(err);
         if (delay !== undefined) {
-          this.pausedUntil = Date.now() + delay;
+          this.pausedUntil = this.clock.now() + delay;
           continue;
         }
         item.attempts += 1;
         if (item.attempts >= this.maxAttempts) {
           this.outbox.shift();
-          this.log.warn({ reason: errText(err), kind: item.kind }, 'Gave up on a progress update');
+          this.log.warn({ reason: errorText(err), kind: item.kind }, 'Gave up on a progress update');
           continue;
         }
         const backoff = 250 * 2 ** (item.attempts - 1);
-        if (Date.now() + backoff > this.deadline) return;
-        await sleep(backoff);
+        if (this.clock.now() + backoff > this.deadline) return;
+        await this.clock.sleep(backoff);
       }
     }
   }
@@ -229,12 +203,4 @@ export class LinearProgressSink implements ProgressSink {
 /** The ProgressSinkFactory the engine activities use in production. */
 export function createLinearProgress(deps: LinearProgressDeps): ProgressSinkFactory {
   return (run) => new LinearProgressSink(deps, run);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -3,7 +3,7 @@
 import { findExecutable } from '../../activities/engine/binary';
 import { DEFAULT_BINARIES, ENGINE_NAMES, isEngineName, type EngineName } from '../../activities/engine/registry';
 import type { KaiConfig } from '../../config/schema';
-import { runCommand } from './run-command';
+import { runCommand } from '../../util';
 import { fail, firstLine, pass, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 
 export const enginesCheck: DoctorCheck = { name: 'Engines', run: installedEngines };

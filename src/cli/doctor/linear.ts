@@ -2,7 +2,7 @@
 // answers the viewer query, acts as the app, and has the scopes kai needs.
 import pino from 'pino';
 import { createLinearGateway } from '../../activities/linear/gateway';
-import { createLinearTokenProvider, LINEAR_SCOPES, LinearAuthError, readTokenFile, staticTokenWarning, tokenFilePath, type LinearTokenProvider } from '../../config/linear-auth';
+import { LINEAR_SCOPES, linearTokensIfConfigured, readTokenFile, staticTokenWarning, tokenFilePath, type LinearTokenProvider } from '../../config/linear-auth';
 import type { KaiConfig } from '../../config/schema';
 import { withTimeout } from '../../util';
 import { fail, messageOf, pass, skip, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
@@ -28,13 +28,8 @@ function credentialSource(tokens: LinearTokenProvider, config: KaiConfig, env: N
 
 async function linearTokenAndScopes({ config, env, timeoutMs: ms, secrets }: DoctorContext): Promise<CheckResult[]> {
   const scopesSkipped = skip('Linear scopes', 'not checked: no valid Linear token');
-  let tokens: LinearTokenProvider;
-  try {
-    tokens = createLinearTokenProvider(config, { env });
-  } catch (err) {
-    if (!(err instanceof LinearAuthError)) throw err;
-    return [fail('Linear token', 'no Linear credentials are configured', err.message.replace(/^No Linear credentials\.\s*/, '')), scopesSkipped];
-  }
+  const { tokens, missing } = linearTokensIfConfigured(config, { env });
+  if (!tokens) return [fail('Linear token', 'no Linear credentials are configured', missing.replace(/^No Linear credentials\.\s*/, '')), scopesSkipped];
   const source = credentialSource(tokens, config, env);
   const apiUrl = config.linear.api_url;
   const gateway = createLinearGateway({

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { parseRepoSlug } from '../../activities/git/github';
 import { expandPath } from '../../activities/git/projects';
 import type { KaiConfig } from '../../config/schema';
-import { runCommand } from './run-command';
+import { runCommand } from '../../util';
 import { fail, firstLine, pass, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 
 export const repositoriesCheck: DoctorCheck = { name: 'Git', run: async (ctx) => (await repositories(ctx)).results };

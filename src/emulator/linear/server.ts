@@ -12,6 +12,7 @@ import { FaultPlan, type LatencyFault, type RateLimitConfig, type StatusFault } 
 import { WebhookSender, type AppUserNotificationType, type DeliveryResult, type WebhookPayload } from './webhooks';
 import { seedStandardWorkspace, type SeedOptions, type StandardWorkspace } from './seed';
 import { emulatorSnapshot, type EmulatorSnapshot } from './snapshot';
+import { errorText, sleep } from '../../util';
 
 /** The webhook categories a Linear app can subscribe to that the emulator sends. */
 export type WebhookCategory = 'AgentSessionEvent' | 'Comment' | 'Issue' | 'AppUserNotification';
@@ -137,7 +138,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) sendJson(res, 500, { error: errorText(err) });
       else res.end();
     });
   });
@@ -204,7 +205,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
     try {
       document = parse(query);
     } catch (err) {
-      parseError = err instanceof Error ? err.message : String(err);
+      parseError = errorText(err);
     }
     const op = document?.definitions.find(
       (d): d is OperationDefinitionNode =>
@@ -236,7 +237,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
       });
     }
     const delay = faults.takeLatency(meta.rootFields);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) await sleep(delay);
     const injected = faults.takeStatus(meta.rootFields);
     const fail = (status: number) => {
       record({ ...meta, status, outcome: 'fault' });
@@ -348,7 +349,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
           return sendJson(res, 404, { error: `Unknown emulator action ${action}` });
       }
     } catch (err) {
-      return sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
+      return sendJson(res, 400, { error: errorText(err) });
     }
   }
 
@@ -502,7 +503,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   /** The two webhooks of one user message, in the configured order and gap. */
   async function sendPair(comment: WebhookPayload, session: WebhookPayload): Promise<{ comment?: DeliveryResult; session?: DeliveryResult }> {
     const { order, gapMs } = userMessage;
-    const gap = () => (gapMs > 0 ? new Promise((r) => setTimeout(r, gapMs)) : Promise.resolve());
+    const gap = () => (gapMs > 0 ? sleep(gapMs) : Promise.resolve());
     if (order === 'comment-first') {
       const c = await sendIf('Comment', comment);
       await gap();

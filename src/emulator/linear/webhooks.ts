@@ -9,6 +9,7 @@ import type {
   EntityWebhookPayloadWithIssueData,
 } from '@linear/sdk/webhooks';
 import type { LinearStore, IssueRec, SessionRec, UserRec, ActivityRec, CommentRec } from './store';
+import { errorText } from '../../util';
 
 /** The SDK types `DateTime` fields as `Date`; on the wire they are ISO strings. */
 export type Wire<T> = T extends Date
@@ -102,7 +103,7 @@ export class WebhookSender {
       delivery.attempts.push({ at, status: res.status });
       return { deliveryId: delivery.deliveryId, status: res.status, body };
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorText(err);
       delivery.attempts.push({ at, status: null, error });
       return { deliveryId: delivery.deliveryId, status: null, body: '', error };
     }
@@ -115,6 +116,18 @@ export class WebhookSender {
       organizationId: this.store.organization.id,
       webhookId: this.webhookId,
       webhookTimestamp: Date.now(),
+    };
+  }
+
+  /** What every AgentSessionEvent of `session` carries, whatever its action. */
+  private sessionEvent(action: 'created' | 'prompted', session: SessionRec) {
+    return {
+      ...this.base(),
+      type: 'AgentSessionEvent' as const,
+      action,
+      appUserId: this.store.appUser.id,
+      oauthClientId: this.oauthClientId,
+      agentSession: this.sessionPayload(session),
     };
   }
 
@@ -194,12 +207,7 @@ export class WebhookSender {
       ? [...this.store.comments.values()].filter((c) => c.issueId === session.issueId && c.id !== session.commentId).map((c) => this.commentChild(c))
       : [];
     return {
-      ...this.base(),
-      type: 'AgentSessionEvent',
-      action: 'created',
-      appUserId: this.store.appUser.id,
-      oauthClientId: this.oauthClientId,
-      agentSession: this.sessionPayload(session),
+      ...this.sessionEvent('created', session),
       promptContext: this.promptContext(session, opts.guidance ?? []),
       previousComments,
       guidance: (opts.guidance ?? []).map((body) => ({ body, origin: { type: 'Organization' } })),
@@ -210,12 +218,7 @@ export class WebhookSender {
   agentSessionPrompted(session: SessionRec, activity: ActivityRec): AgentSessionEventPayload {
     const user = this.store.users.get(activity.userId);
     return {
-      ...this.base(),
-      type: 'AgentSessionEvent',
-      action: 'prompted',
-      appUserId: this.store.appUser.id,
-      oauthClientId: this.oauthClientId,
-      agentSession: this.sessionPayload(session),
+      ...this.sessionEvent('prompted', session),
       agentActivity: {
         id: activity.id,
         agentSessionId: session.id,

@@ -1,9 +1,7 @@
 // Anthropic Messages API (`POST /v1/messages`), as Claude Code calls it: a streamed (SSE)
 // message of text and tool_use content blocks, or one JSON message when `stream` is false.
 import type { ServerResponse } from 'node:http';
-import type { ScenarioStep, Transcript, Entry, ToolSpec } from './script';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRecord, type ScenarioStep, type Transcript, type Entry, type ToolSpec } from './script';
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;

@@ -1,25 +1,17 @@
 // OpenAI-compatible chat completions (`POST /v1/chat/completions`), as OpenCode's
 // openai-compatible provider calls it: SSE chunks with content or tool_calls deltas, then [DONE].
 import type { ServerResponse } from 'node:http';
-import type { Entry, ScenarioStep, ToolSpec, Transcript } from './script';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : '')).join('\n');
-  return '';
-}
+import { contentText, isRecord, type Entry, type ScenarioStep, type ToolSpec, type Transcript } from './script';
 
 export function chatTranscript(body: Record<string, unknown>): Transcript {
   const entries: Entry[] = [];
   let system = '';
   for (const m of Array.isArray(body.messages) ? body.messages.filter(isRecord) : []) {
-    if (m.role === 'system') system += textOf(m.content);
-    else if (m.role === 'user') entries.push({ kind: 'user', text: textOf(m.content) });
-    else if (m.role === 'tool') entries.push({ kind: 'result', text: textOf(m.content) });
+    if (m.role === 'system') system += contentText(m.content);
+    else if (m.role === 'user') entries.push({ kind: 'user', text: contentText(m.content) });
+    else if (m.role === 'tool') entries.push({ kind: 'result', text: contentText(m.content) });
     else if (m.role === 'assistant') {
-      const text = textOf(m.content);
+      const text = contentText(m.content);
       if (text) entries.push({ kind: 'assistant', text });
       for (const c of Array.isArray(m.tool_calls) ? m.tool_calls.filter(isRecord) : []) {
         const fn = isRecord(c.function) ? c.function : {};

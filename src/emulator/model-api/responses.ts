@@ -1,15 +1,7 @@
 // OpenAI Responses API (`POST /v1/responses`), as Codex calls it: an SSE stream of
 // response.created, output items (message, function_call, custom_tool_call) and response.completed.
 import type { ServerResponse } from 'node:http';
-import type { Entry, ScenarioStep, ToolSpec, Transcript } from './script';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : '')).join('\n');
-  return '';
-}
+import { contentText, isRecord, type Entry, type ScenarioStep, type ToolSpec, type Transcript } from './script';
 
 export function responsesTranscript(body: Record<string, unknown>): Transcript {
   const entries: Entry[] = [];
@@ -17,7 +9,7 @@ export function responsesTranscript(body: Record<string, unknown>): Transcript {
   for (const item of input) {
     const type = item.type ?? 'message';
     if (type === 'message') {
-      const text = textOf(item.content);
+      const text = contentText(item.content);
       if (item.role === 'assistant') entries.push({ kind: 'assistant', text });
       else if (item.role === 'user') entries.push({ kind: 'user', text });
     } else if (type === 'function_call' || type === 'custom_tool_call' || type === 'local_shell_call') {

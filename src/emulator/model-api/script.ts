@@ -2,7 +2,29 @@
 // to a transcript) and the tools the CLI offered, and decides the next step of the scenario:
 // plan -> write the file -> run the command -> answer. A turn is found by its marker text:
 // the first turn's prompt contains KAI-EMU-TASK, a follow-up KAI-EMU-FOLLOWUP.
-import type { Scenario } from './server';
+
+export interface Scenario {
+  /** Absolute path of the file the model writes. */
+  filePath: string;
+  content: string;
+  /** Shell command the model runs (in the engine's working directory). */
+  command: string;
+  /** Plan items the model publishes before working. */
+  plan: string[];
+  /** The final answer of the first turn. */
+  answer: string;
+  /** The answer to a follow-up message. */
+  followUpAnswer: string;
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The text of a message's content as the OpenAI APIs send it: a string, or a list of text parts. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : '')).join('\n');
+  return '';
+}
 
 export const TASK_MARKER = 'KAI-EMU-TASK';
 export const FOLLOWUP_MARKER = 'KAI-EMU-FOLLOWUP';

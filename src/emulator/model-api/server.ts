@@ -6,24 +6,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { nextStep, type ScenarioStep, type Transcript } from './script';
+import { nextStep, type Scenario, type ScenarioStep, type Transcript } from './script';
 import { anthropicTranscript, streamAnthropic, anthropicMessage } from './anthropic';
 import { responsesTranscript, streamResponses } from './responses';
 import { chatTranscript, streamChat } from './chat';
-
-export interface Scenario {
-  /** Absolute path of the file the model writes. */
-  filePath: string;
-  content: string;
-  /** Shell command the model runs (in the engine's working directory). */
-  command: string;
-  /** Plan items the model publishes before working. */
-  plan: string[];
-  /** The final answer of the first turn. */
-  answer: string;
-  /** The answer to a follow-up message. */
-  followUpAnswer: string;
-}
 
 export interface ModelApiOptions {
   scenario: Scenario;

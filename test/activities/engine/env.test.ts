@@ -5,7 +5,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createEngineActivities } from '../../../src/activities/engine/activities';
 import { buildEngineEnv, isKaiSecretName } from '../../../src/activities/engine/env';
-import type { EngineRunInput, EngineRunResult } from '../../../src/activities/types';
+import type { EngineRunInput, EngineRunResult } from '../../../src/contracts/activities';
 import { makeConfig, recordingSinks, tempDir } from './helpers';
 
 /** Stand-ins for every credential a kai worker holds. */

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { createEngineActivities } from '../../../src/activities/engine/activities';
 import type { EngineEvent } from '../../../src/activities/engine/events';
 import { GeminiStreamParser } from '../../../src/activities/engine/gemini';
-import type { EngineRunInput, EngineRunResult } from '../../../src/activities/types';
+import type { EngineRunInput, EngineRunResult } from '../../../src/contracts/activities';
 import { fixture, makeConfig, recordingSinks, tempDir } from './helpers';
 
 function parse(file: string): EngineEvent[] {

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createEngineActivities } from '../../../src/activities/engine/activities';
 import { parseTitle } from '../../../src/domain/directives';
-import type { ResolveEngineInput } from '../../../src/activities/types';
+import type { ResolveEngineInput } from '../../../src/contracts/activities';
 import type { IssueContext } from '../../../src/workflows/types';
 import { makeConfig, recordingSinks } from './helpers';
 

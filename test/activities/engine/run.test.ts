@@ -3,7 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { createEngineActivities } from '../../../src/activities/engine/activities';
-import type { EngineRunInput, EngineRunResult } from '../../../src/activities/types';
+import type { EngineRunInput, EngineRunResult } from '../../../src/contracts/activities';
 import { engineEnv, fixture, makeConfig, processAlive, recordingSinks, tempDir, waitFor } from './helpers';
 
 const base = (cwd: string, over: Partial<EngineRunInput> = {}): EngineRunInput => ({

@@ -4,9 +4,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createFilesActivities, type LinearUploader } from '../../../src/activities/files/activities';
+import { createFilesActivities } from '../../../src/activities/files/activities';
+import type { LinearUploader } from '../../../src/activities/linear/uploader';
 import { configSchema } from '../../../src/config/schema';
-import type { Workspace } from '../../../src/activities/types';
+import type { Workspace } from '../../../src/domain/workspace';
 
 interface Seen {
   path: string;
@@ -30,8 +31,8 @@ let ws: Workspace;
 let outside: string;
 const uploads: Array<{ name: string; contentType: string; data: Buffer }> = [];
 const uploader: LinearUploader = {
-  upload: async (name, contentType, data) => {
-    uploads.push({ name, contentType, data });
+  upload: async ({ filename: name, contentType = '', data }) => {
+    uploads.push({ name, contentType, data: Buffer.from(data) });
     return `https://uploads.linear.app/fake/${uploads.length}/${encodeURIComponent(name)}`;
   },
 };

@@ -5,12 +5,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createFilesActivities, parseGetArgs, type LinearUploader } from '../../../src/activities/files/activities';
+import { createFilesActivities, parseGetArgs } from '../../../src/activities/files/activities';
+import type { LinearUploader } from '../../../src/activities/linear/uploader';
 import { writeInside } from '../../../src/activities/files/safe-write';
 import { downloadToFile } from '../../../src/activities/files/download';
 import { Readable } from 'node:stream';
 import { configSchema } from '../../../src/config/schema';
-import type { Workspace } from '../../../src/activities/types';
+import type { Workspace } from '../../../src/domain/workspace';
 
 let server: Server;
 let host: string;
@@ -20,8 +21,8 @@ let outside: string;
 let ws: Workspace;
 const uploads: Array<{ name: string; data: Buffer }> = [];
 const uploader: LinearUploader = {
-  upload: async (name, _type, data) => {
-    uploads.push({ name, data });
+  upload: async ({ filename: name, data }) => {
+    uploads.push({ name, data: Buffer.from(data) });
     return `https://uploads.linear.app/fake/${uploads.length}/${encodeURIComponent(name)}`;
   },
 };

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createGitActivities } from '../../../src/activities/git/activities';
 import type { GitHeartbeatDetails } from '../../../src/activities/git/heartbeat';
-import type { CommitPushResult, Workspace } from '../../../src/activities/types';
+import type { CommitPushResult, Workspace } from '../../../src/domain/workspace';
 import { configSchema, type KaiConfig } from '../../../src/config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../../../src/emulator/github';
 import { failureOf, issue, makeCheckout, makeOrigin, sh, tempRoot } from './fixtures';

@@ -6,6 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { classifyLinearError, createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
 import { messageParts } from '../../../src/domain/message-parts';
 import { ErrorTypes } from '../../../src/activities/errors';
+import { ManualClock } from '../../harness/clock';
+import { waitFor } from '../../harness/temporal';
 import { requestLog, sleep, startRig, TOKEN, type Rig } from './helpers';
 
 let rig: Rig;
@@ -128,10 +130,14 @@ test('a deleted session ends the call with a permanent LinearUserError, after on
   expect(await requestLog(rig.emulator)).toHaveLength(1);
 
   // The progress sink goes quiet instead of retrying: one refused request, then nothing.
-  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.01 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
-  for (let i = 0; i < 20; i++) {
+  const clock = new ManualClock();
+  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.01 }, clock })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
+  sink.emit({ type: 'thought', text: 't0' });
+  await clock.advance(10);
+  await waitFor('the refused progress post', async () => (await requestLog(rig.emulator)).length === 2);
+  for (let i = 1; i < 20; i++) {
     sink.emit({ type: 'thought', text: `t${i}` });
-    await sleep(15);
+    await clock.advance(15);
   }
   await sink.close();
   expect((await requestLog(rig.emulator)).length).toBe(2);

@@ -26,6 +26,4 @@ export async function requestLog(emulator: LinearEmulator): Promise<RecordedRequ
   return ((await res.json()) as { requests: RecordedRequest[] }).requests;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../../../src/util';

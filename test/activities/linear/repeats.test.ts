@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
 import { messageParts } from '../../../src/domain/message-parts';
-import { requestLog, sleep, startRig, type Rig } from './helpers';
+import { ManualClock } from '../../harness/clock';
+import { waitFor } from '../../harness/temporal';
+import { requestLog, startRig, type Rig } from './helpers';
 
 let rig: Rig;
 let closeReceiver: (() => Promise<void>) | undefined;
@@ -51,13 +53,18 @@ test('progress: a refused repeat after a lost response does not silence the sink
   rig = await startRig();
   // Only the lasting record is posted here (the live, ephemeral one would wait 10 s), so the
   // retried item is the one that was lost.
-  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 10 }, maxWaitMs: 60_000, recordEveryMs: 20 })({
+  const clock = new ManualClock();
+  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 10 }, maxWaitMs: 60_000, recordEveryMs: 20, clock })({
     agentSessionId: rig.sessionId,
     issueId: rig.issueId,
   });
   rig.emulator.injectFaults({ status: 502, count: 1, operations: ['agentActivityCreate'], lostResponse: true });
   sink.emit({ type: 'thought', text: 'first thought' });
-  for (let i = 0; i < 200 && (await creates()).length < 2; i++) await sleep(20);
+  await clock.advance(20);
+  // The lost post, then the sink's retry pause beside the live window's timer.
+  await waitFor('the lost post and its retry pause', async () => (await creates()).length === 1 && clock.pending === 2);
+  await clock.advance(250);
+  await waitFor('the retried post', async () => (await creates()).length === 2);
   sink.emit({ type: 'thought', text: 'second thought' });
   await sink.close();
   const outcomes = (await creates()).map((r) => r.outcome);

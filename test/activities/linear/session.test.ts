@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
 import type { EngineEvent } from '../../../src/activities/engine/events';
 import { lifecyclePlan } from '../../../src/workflows/plan';
-import { requestLog, sleep, startRig, type Rig } from './helpers';
+import { ManualClock } from '../../harness/clock';
+import { waitFor } from '../../harness/temporal';
+import { requestLog, startRig, type Rig } from './helpers';
 
 let rig: Rig;
 afterEach(async () => {
@@ -32,9 +34,9 @@ function engineStream(): EngineEvent[] {
   return events;
 }
 
-async function runSession(rig: Rig, emitEvents: (sink: { emit(e: EngineEvent): void }) => Promise<void>) {
+async function runSession(rig: Rig, clock: ManualClock, emitEvents: (sink: { emit(e: EngineEvent): void }) => Promise<void>) {
   const acts = createLinearActivities({ linear: rig.linear });
-  const progress = createLinearProgress({ linear: rig.linear });
+  const progress = createLinearProgress({ linear: rig.linear, clock });
   const { sessionId, issueId } = rig;
   await acts.linearAcknowledge({
     agentSessionId: sessionId,
@@ -64,10 +66,13 @@ async function runSession(rig: Rig, emitEvents: (sink: { emit(e: EngineEvent): v
 
 test('a full session posts acknowledgement, progress, plan, PR link, state moves and the final response in order', async () => {
   rig = await startRig();
-  await runSession(rig, async (sink) => {
+  const clock = new ManualClock();
+  await runSession(rig, clock, async (sink) => {
     sink.emit({ type: 'thought', text: 'Looking at the README' });
     sink.emit({ type: 'action', id: 'a1', kind: 'command', title: 'cat README.md', phase: 'started' });
-    await sleep(400);
+    // The coalescing window (0.2 s) passes: the running action shows live, replacing "On it.".
+    await clock.advance(200);
+    await waitFor('the live action', () => rig.emulator.snapshot().sessions[0]!.activities.some((a) => a.type === 'action' && a.ephemeral));
     sink.emit({ type: 'action', id: 'a1', kind: 'command', title: 'cat README.md', phase: 'completed', ok: true });
     sink.emit({ type: 'plan', items: [{ content: 'Write the greeting', status: 'inProgress' }] });
   });
@@ -100,13 +105,18 @@ test('the engine plan replaces the lifecycle plan, coalesced into one update per
   rig = await startRig();
   const acts = createLinearActivities({ linear: rig.linear });
   await acts.linearUpdateSession({ agentSessionId: rig.sessionId, plan: lifecyclePlan('Do the work') });
-  const sink = createLinearProgress({ linear: rig.linear, transport: { plan_coalesce_s: 0.3 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
+  const clock = new ManualClock();
+  const sink = createLinearProgress({ linear: rig.linear, transport: { plan_coalesce_s: 0.3 }, clock })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
   rig.emulator.clearRequests();
   for (let i = 0; i < 10; i++) {
     sink.emit({ type: 'plan', items: [{ content: 'Step A', status: i < 9 ? 'inProgress' : 'completed' }, { content: 'Step B', status: 'pending' }] });
-    await sleep(10);
+    await clock.advance(10);
   }
-  await sleep(600);
+  expect(await requestLog(rig.emulator)).toEqual([]);
+  await clock.advance(300);
+  // The window has closed and no timer is left: the one update is all there will be.
+  expect(clock.pending).toBe(0);
+  await waitFor('the plan update', () => rig.emulator.snapshot().sessions[0]!.plan?.[0]?.status === 'completed');
   const updates = (await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('agentSessionUpdate'));
   expect(updates).toHaveLength(1);
   expect(rig.emulator.snapshot().sessions[0]!.plan).toEqual([
@@ -119,9 +129,13 @@ test('the engine plan replaces the lifecycle plan, coalesced into one update per
 
 test('an in-progress action is posted ephemeral and replaced by the next activity', async () => {
   rig = await startRig();
-  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.05 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
+  const clock = new ManualClock();
+  const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.05 }, clock })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
   sink.emit({ type: 'action', id: 'x', kind: 'command', title: 'npm install', phase: 'started' });
-  await sleep(300);
+  await clock.advance(49);
+  expect(rig.emulator.snapshot().sessions[0]!.activities).toEqual([]);
+  await clock.advance(1);
+  await waitFor('the live action', () => rig.emulator.snapshot().sessions[0]!.activities.length > 0);
   let session = rig.emulator.snapshot().sessions[0]!;
   expect(session.activities).toEqual([expect.objectContaining({ type: 'action', ephemeral: true, content: { type: 'action', action: 'npm install', parameter: 'command' } })]);
   sink.emit({ type: 'action', id: 'x', kind: 'command', title: 'npm install', phase: 'completed', ok: false });
@@ -137,11 +151,12 @@ test('a 200-event engine stream costs at most 15 Linear requests for the whole s
   rig = await startRig();
   const events = engineStream();
   expect(events).toHaveLength(200);
-  await runSession(rig, async (sink) => {
-    // As an engine's JSONL arrives: in chunks, yielding to the event loop between them.
+  const clock = new ManualClock();
+  await runSession(rig, clock, async (sink) => {
+    // As an engine's JSONL arrives: in chunks, 5 ms apart, yielding to the event loop between them.
     for (let i = 0; i < events.length; i++) {
       sink.emit(events[i]!);
-      if (i % 25 === 0) await sleep(5);
+      if (i % 25 === 0) await clock.advance(5);
     }
   });
   const log = await requestLog(rig.emulator);

@@ -1,11 +1,12 @@
-// Typed interfaces of every activity the session workflow calls. The workflow depends on
-// these only; each group is built by a factory `createXActivities(deps)` in its folder.
+// The contract between the session workflow and its activities: the interface of each activity
+// group the workflow calls, with their inputs and results. It lives in neither `workflows/` nor
+// `activities/` so that the two never import each other, not even for types: workflows call these
+// interfaces through `proxyActivities`, each `createXActivities(deps)` factory implements one.
+// It is not in `domain/` either: the domain is kai's vocabulary (issue, workspace, plan), which
+// ingress and config speak too; this module is only the workflow/activity boundary built from it.
 import type { Attachment, IssueContext } from '../domain/issue';
 import type { ExternalUrl, PlanItem } from '../domain/linear';
 import type { CommitPushResult, PublishResult, PullRequestRef, Workspace, WorkspaceState } from '../domain/workspace';
-
-// Domain types the activity interfaces speak of, re-exported for their importers.
-export type { CommitPushResult, PublishResult, PullRequestRef, Workspace, WorkspaceState };
 
 // ---------------------------------------------------------------- Linear
 export interface AcknowledgeInput {

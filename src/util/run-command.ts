@@ -1,10 +1,12 @@
-// A program run for a doctor check: without a shell, output capped, and killed (with its process
-// group) when it takes too long.
+// A short program run for a check (`kai doctor`, an engine's status command): without a shell,
+// output capped, and killed (with its process group) when it takes too long.
 import { spawn } from 'node:child_process';
-import { messageOf } from './check';
+import { errorText } from './errors';
 
 export interface CommandResult {
   ok: boolean;
+  /** The exit status; null when the program did not start, was killed or timed out. */
+  code: number | null;
   stdout: string;
   stderr: string;
   /** Why it did not succeed: spawn error, timeout or exit status. */
@@ -33,13 +35,13 @@ export function runCommand(file: string, args: string[], opts: { ms: number; env
       }
       child.stdout.destroy();
       child.stderr.destroy();
-      finish({ ok: false, stdout, stderr, problem: `no answer within ${Math.round(opts.ms / 100) / 10} s` });
+      finish({ ok: false, code: null, stdout, stderr, problem: `no answer within ${Math.round(opts.ms / 100) / 10} s` });
     }, opts.ms);
     child.stdout.on('data', (c: Buffer) => (stdout = (stdout + c.toString('utf8')).slice(0, 4096)));
     child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(0, 4096)));
-    child.on('error', (err) => finish({ ok: false, stdout, stderr, problem: messageOf(err) }));
+    child.on('error', (err) => finish({ ok: false, code: null, stdout, stderr, problem: errorText(err, { firstLine: true, maxChars: 300 }) }));
     child.on('close', (code, signal) =>
-      finish(code === 0 ? { ok: true, stdout, stderr } : { ok: false, stdout, stderr, problem: signal ? `killed by ${signal}` : `exit status ${code}` }),
+      finish(code === 0 ? { ok: true, code, stdout, stderr } : { ok: false, code, stdout, stderr, problem: signal ? `killed by ${signal}` : `exit status ${code}` }),
     );
   });
 }
