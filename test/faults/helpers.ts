@@ -144,5 +144,3 @@ event '{"type":"completed","ok":true,"answer":"Done: '"$goal"'."}'
   return `/bin/sh '${file}'`;
 }
 
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import { issueWorkflowId } from '../../src/names';
 import { statusQuery, type PromptSignal } from '../../src/workflows/signals';
 import type { SessionInput } from '../../src/workflows/session';
 import { FakeActivities } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
+import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, waitForSettled, type TestEnv } from '../harness/temporal';
 import type { KaiWorkers } from '../../src/worker';
 import type { SessionClient } from '../../src/client';
 
@@ -71,10 +71,7 @@ export async function rig(options?: SessionInput['options']): Promise<Rig> {
     },
     async barrier() {
       const id = `session-barrier-${++barriers}`;
-      await waitFor('nothing held or queued', async () => {
-        const s = await handle.query(statusQuery);
-        return s.heldComments === 0 && s.queuedPrompts === 0 && s.phase === 'idle';
-      });
+      await waitForSettled(() => handle.query(statusQuery));
       await sessions.send({ type: 'stop', issueId, payload: { deliveryId: randomUUID(), agentSessionId: id } });
       await waitFor('the barrier answer', () => fakes.finals().some((f) => f.agentSessionId === id));
     },

@@ -7,7 +7,7 @@ import type { SessionInput } from '../../src/workflows/session';
 import type { IssueRef } from '../../src/domain/issue';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { FakeActivities, permanentError } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
+import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, waitForSettled, type TestEnv } from '../harness/temporal';
 import type { KaiWorkers } from '../../src/worker';
 import type { SessionClient } from '../../src/client';
 
@@ -190,7 +190,8 @@ test('a follow-up during a run is queued, acknowledged at once, and runs next wi
 });
 
 test('stop mid-engine cancels the engine within seconds, drops the queue and posts one stopped response', async () => {
-  const r = await rig();
+  // a long heartbeat timeout: the stop must not wait for it
+  const r = await rig({ engineHeartbeatTimeoutMs: 5 * 60 * 1000 });
   try {
     r.fakes.hold();
     await r.prompt('Long task');
@@ -199,14 +200,12 @@ test('stop mid-engine cancels the engine within seconds, drops the queue and pos
     await waitFor('the follow-up ack', () => r.fakes.named('linearAcknowledge').length === 2);
     const stoppedAt = Date.now();
     await r.stop();
-    await waitFor('the engine to be cancelled', () => r.fakes.named('engineRun:cancelled').length === 1, 10_000);
-    await waitFor('the stopped response', () => finalsOf(r.fakes).length >= 1, 10_000);
-    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    await waitFor('the engine to be cancelled', () => r.fakes.named('engineRun:cancelled').length >= 1);
+    await waitFor('the stopped response', () => finalsOf(r.fakes).length >= 1);
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000);
     // barrier: the turn is over and nothing is left to post
-    await waitFor('the session to be idle with nothing to post', async () => {
-      const s = await r.handle.query(statusQuery);
-      return s.phase === 'idle' && s.pendingPosts === 0;
-    });
+    await waitForSettled(() => r.handle.query(statusQuery));
+    expect(r.fakes.named('engineRun:cancelled')).toHaveLength(1);
     const finals = finalsOf(r.fakes);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.kind).toBe('response');
@@ -260,7 +259,7 @@ test('a duplicate delivery id is ignored', async () => {
   try {
     const deliveryId = await r.prompt('Do it once');
     await Promise.all([r.prompt('Do it once', { deliveryId }), r.prompt('Do it once', { deliveryId })]);
-    await waitFor('the response', () => finalsOf(r.fakes).length === 1);
+    await waitFor('the response', () => finalsOf(r.fakes).length >= 1);
     await r.prompt('Do it once', { deliveryId });
     // barrier: signals are handled in order, so once a later stop is answered the redelivery was handled
     await r.stop('session-barrier');
@@ -459,11 +458,9 @@ test('a stop during the push lets publishing finish and be reported, and the sto
     // barrier: the stop was handled (the running turn knows of it) before the push is let go
     await waitFor('the stop to reach the turn', async () => (await r.handle.query(statusQuery)).stopRequested);
     r.fakes.releaseActivity('gitCommitAndPush');
-    await waitFor('the response and the stop answer', () => finalsOf(r.fakes).length === 2);
-    await waitFor('the session to be idle with nothing to post', async () => {
-      const s = await r.handle.query(statusQuery);
-      return s.phase === 'idle' && s.pendingPosts === 0;
-    });
+    await waitFor('the response and the stop answer', () => finalsOf(r.fakes).length >= 2);
+    await waitForSettled(() => r.handle.query(statusQuery));
+    expect(finalsOf(r.fakes)).toHaveLength(2);
     const [response, stopAnswer] = finalsOf(r.fakes);
     expect(response).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
     expect(response!.body).toContain('https://github.com/acme/app/pull/1');

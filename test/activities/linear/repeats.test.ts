@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createLinearActivities, createLinearProgress } from '../../../src/activities/linear';
 import { messageParts } from '../../../src/domain/message-parts';
-import { requestLog, sleep, startRig, type Rig } from './helpers';
+import { requestLog, startRig, type Rig } from './helpers';
+import { waitFor } from '../../harness/temporal';
 
 let rig: Rig;
 let closeReceiver: (() => Promise<void>) | undefined;
@@ -57,7 +58,7 @@ test('progress: a refused repeat after a lost response does not silence the sink
   });
   rig.emulator.injectFaults({ status: 502, count: 1, operations: ['agentActivityCreate'], lostResponse: true });
   sink.emit({ type: 'thought', text: 'first thought' });
-  for (let i = 0; i < 200 && (await creates()).length < 2; i++) await sleep(20);
+  await waitFor('the lost post and its refused repeat', async () => (await creates()).length >= 2);
   sink.emit({ type: 'thought', text: 'second thought' });
   await sink.close();
   const outcomes = (await creates()).map((r) => r.outcome);

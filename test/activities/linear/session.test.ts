@@ -5,6 +5,7 @@ import { createLinearActivities, createLinearProgress } from '../../../src/activ
 import type { EngineEvent } from '../../../src/activities/engine/events';
 import { lifecyclePlan } from '../../../src/workflows/plan';
 import { requestLog, sleep, startRig, type Rig } from './helpers';
+import { waitFor } from '../../harness/temporal';
 
 let rig: Rig;
 afterEach(async () => {
@@ -67,7 +68,8 @@ test('a full session posts acknowledgement, progress, plan, PR link, state moves
   await runSession(rig, async (sink) => {
     sink.emit({ type: 'thought', text: 'Looking at the README' });
     sink.emit({ type: 'action', id: 'a1', kind: 'command', title: 'cat README.md', phase: 'started' });
-    await sleep(400);
+    // the running action is posted (ephemeral) before it finishes, so its result replaces it
+    await waitFor('the running action', () => rig.emulator.snapshot().sessions[0]!.activities.some((a) => a.ephemeral && a.content.action === 'cat README.md'));
     sink.emit({ type: 'action', id: 'a1', kind: 'command', title: 'cat README.md', phase: 'completed', ok: true });
     sink.emit({ type: 'plan', items: [{ content: 'Write the greeting', status: 'inProgress' }] });
   });
@@ -100,15 +102,17 @@ test('the engine plan replaces the lifecycle plan, coalesced into one update per
   rig = await startRig();
   const acts = createLinearActivities({ linear: rig.linear });
   await acts.linearUpdateSession({ agentSessionId: rig.sessionId, plan: lifecyclePlan('Do the work') });
-  const sink = createLinearProgress({ linear: rig.linear, transport: { plan_coalesce_s: 0.3 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
+  // a window far longer than the pauses between the updates, even on a loaded machine
+  const sink = createLinearProgress({ linear: rig.linear, transport: { plan_coalesce_s: 1 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
   rig.emulator.clearRequests();
   for (let i = 0; i < 10; i++) {
     sink.emit({ type: 'plan', items: [{ content: 'Step A', status: i < 9 ? 'inProgress' : 'completed' }, { content: 'Step B', status: 'pending' }] });
     await sleep(10);
   }
-  await sleep(600);
-  const updates = (await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('agentSessionUpdate'));
-  expect(updates).toHaveLength(1);
+  // posted when the window closes, not by close() below (which posts whatever still waits)
+  const planUpdates = async () => (await requestLog(rig.emulator)).filter((r) => r.rootFields.includes('agentSessionUpdate'));
+  await waitFor('the coalesced plan update', async () => (await planUpdates()).length > 0);
+  expect(await planUpdates()).toHaveLength(1);
   expect(rig.emulator.snapshot().sessions[0]!.plan).toEqual([
     { content: 'Step A', status: 'completed' },
     { content: 'Step B', status: 'pending' },
@@ -121,7 +125,7 @@ test('an in-progress action is posted ephemeral and replaced by the next activit
   rig = await startRig();
   const sink = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.05 } })({ agentSessionId: rig.sessionId, issueId: rig.issueId });
   sink.emit({ type: 'action', id: 'x', kind: 'command', title: 'npm install', phase: 'started' });
-  await sleep(300);
+  await waitFor('the running action', () => rig.emulator.snapshot().sessions[0]!.activities.length > 0);
   let session = rig.emulator.snapshot().sessions[0]!;
   expect(session.activities).toEqual([expect.objectContaining({ type: 'action', ephemeral: true, content: { type: 'action', action: 'npm install', parameter: 'command' } })]);
   sink.emit({ type: 'action', id: 'x', kind: 'command', title: 'npm install', phase: 'completed', ok: false });
