@@ -191,7 +191,8 @@ describe('webhook server: deliveries reach the issue workflow', () => {
     fakes = new FakeActivities();
     workers = await startTestWorkers(env, tq, fakes.activities());
     running = workers.run();
-    sessions = sessionClient(env, tq, { idleTimeoutMs: 60_000 });
+    // comments without a session event run after a short grace (the default is 5 s each)
+    sessions = sessionClient(env, tq, { idleTimeoutMs: 60_000, commentGraceMs: 500 });
     server = await startWebhookServer(
       {
         secret: SECRET,
