@@ -314,7 +314,7 @@ test('an engine that reports failure ends the turn with one error activity namin
 });
 
 test('an idle session completes after the idle period', async () => {
-  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  const r = await rig({ idleTimeoutMs: 500, cleanupWorktreeOnEnd: true });
   try {
     await r.prompt('Small task');
     const result = await r.handle.result();
@@ -406,7 +406,7 @@ test('/help during a run is answered at once, not queued behind the engine', asy
 });
 
 test('a prompt sent while the final worktree cleanup is held open still runs, and the session ends only after it', async () => {
-  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  const r = await rig({ idleTimeoutMs: 500, cleanupWorktreeOnEnd: true });
   try {
     r.fakes.holdActivity('gitCleanup');
     await r.prompt('First task');
@@ -429,7 +429,7 @@ test('a prompt sent while the final worktree cleanup is held open still runs, an
 });
 
 test('/help sent while the final cleanup is held open is answered before the session ends', async () => {
-  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  const r = await rig({ idleTimeoutMs: 500, cleanupWorktreeOnEnd: true });
   try {
     r.fakes.holdActivity('gitCleanup');
     await r.prompt('First task');
