@@ -7,22 +7,14 @@ import type { SessionInput } from '../../src/workflows/session';
 import type { IssueRef } from '../../src/domain/issue';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { FakeActivities, permanentError } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, waitForSettled, type TestEnv } from '../harness/temporal';
-import type { KaiWorkers } from '../../src/worker';
+import { sessionClient, waitFor, waitForSettled } from '../harness/temporal';
 import type { SessionClient } from '../../src/client';
+import { testEnv, useTestEnv, workersFor } from './session-rig';
 
-let env: TestEnv;
-beforeAll(async () => {
-  env = await connectTestEnv();
-});
-afterAll(async () => {
-  await env?.close();
-});
+useTestEnv();
 
 interface Rig {
   fakes: FakeActivities;
-  workers: KaiWorkers;
-  running: Promise<void>;
   sessions: SessionClient;
   issueId: string;
   handle: WorkflowHandle;
@@ -33,18 +25,15 @@ interface Rig {
 }
 
 async function rig(options?: SessionInput['options']): Promise<Rig> {
-  const taskQueue = uniqueTaskQueue('session');
+  const env = testEnv();
   const fakes = new FakeActivities();
-  const workers = await startTestWorkers(env, taskQueue, fakes.activities());
-  const running = workers.run();
+  const taskQueue = await workersFor(fakes);
   const sessions = sessionClient(env, taskQueue, { webUiBaseUrl: 'http://localhost:8233', ...options });
   const issueId = randomUUID();
   fakes.issue = { ...fakes.issue, id: issueId };
   const handle = env.client.workflow.getHandle(issueWorkflowId(issueId));
   return {
     fakes,
-    workers,
-    running,
     sessions,
     issueId,
     handle,
@@ -73,8 +62,6 @@ async function rig(options?: SessionInput['options']): Promise<Rig> {
     },
     async finish() {
       await handle.terminate('test over').catch(() => undefined);
-      workers.shutdown();
-      await running;
     },
   };
 }
