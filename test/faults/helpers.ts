@@ -143,6 +143,3 @@ event '{"type":"completed","ok":true,"answer":"Done: '"$goal"'."}'
   chmodSync(file, 0o755);
   return `/bin/sh '${file}'`;
 }
-
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -26,7 +26,9 @@ test('a Temporal restart mid-session: 503 while down, the redelivery then succee
   const port = await freePort();
   const start = () => startDevServer({ cliPath, dbFile, port, headless: true });
   server = await start();
-  stack = await startFaultStack({ temporalAddress: server.address, engineStep: 1 });
+  // The engine's completion can be lost while the server is down: a short heartbeat timeout lets
+  // the server hand the run out again in seconds rather than the default minute.
+  stack = await startFaultStack({ temporalAddress: server.address, engineStep: 1, heartbeatTimeoutS: 10 });
   const { world } = stack;
   const { linear } = world;
   const issue = world.workspace.issue;

@@ -10,6 +10,7 @@ import { connectTracked } from '../../src/temporal/calls';
 import { createKaiWorkers, type KaiWorkers } from '../../src/worker';
 import { engineTaskQueueFor } from '../../src/names';
 import type { SessionInput } from '../../src/workflows/session';
+import type { SessionStatus } from '../../src/workflows/types';
 import { HARNESS_ENV } from './constants';
 
 let runtimeInstalled = false;
@@ -102,4 +103,16 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * Waits until a session has nothing left to do: idle, nothing queued, held or waiting to be
+ * posted. A query sees every signal the server accepted before it, so once this holds no message
+ * sent earlier can still have an effect, and a test may assert that something did not happen.
+ */
+export async function waitForSettled(status: () => Promise<SessionStatus>): Promise<SessionStatus> {
+  return waitFor('the session to be idle with nothing queued, held or to post', async () => {
+    const s = await status();
+    return s.phase === 'idle' && s.queuedPrompts === 0 && s.heldComments === 0 && s.pendingPosts === 0 && s;
+  });
 }

@@ -9,8 +9,8 @@ import { listen, type RunningServer } from '../../src/ingress/http';
 import { startWebhookServer, type StartedWebhookServer } from '../../src/webhook';
 import type { KaiWorkers } from '../../src/worker';
 import { FakeActivities } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
-import { SECRET, agentSessionCreated, deliver, percentile, postRaw, sign, silentLogger } from '../webhook/helpers';
+import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, waitForSettled, type TestEnv } from '../harness/temporal';
+import { SECRET, agentSessionCreated, deliver, postRaw, sign, silentLogger } from '../webhook/helpers';
 import { createTestDatabase, type TestDatabase } from './pg';
 
 const PATH = '/webhooks/linear';
@@ -160,31 +160,15 @@ describe('gateway + ingester + webhook through the real workflow', () => {
       sends.push(deliver(webhook.url + PATH, { ...body, webhookTimestamp: Date.now() }, deliveryId));
     }
     expect((await Promise.all(sends)).map((r) => r.status)).toEqual(Array(10).fill(200));
-    await waitFor('the row done', async () => (await db.pool.query(`SELECT status FROM events WHERE external_id = $1`, [deliveryId])).rows[0]?.status === 'done');
+    // the gateway answered 200 once its rows were written: when they are all done, every copy
+    // has been signalled, and the settled workflow has seen them all
+    await waitFor('the rows done', async () => {
+      const { rows } = await db.pool.query(`SELECT status FROM events WHERE external_id = $1`, [deliveryId]);
+      return rows.length > 0 && rows.every((r) => r.status === 'done');
+    });
     await waitFor('the response', () => fakes.finals().some((f) => f.agentSessionId === sessionId));
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForSettled(() => sessions.status(issueId));
     expect(fakes.named('linearAcknowledge').filter((c) => c.input.agentSessionId === sessionId)).toHaveLength(1);
     expect(fakes.named('engineRun').filter((c) => c.input.agentSessionId === sessionId)).toHaveLength(1);
-  });
-
-  test('latency: row inserted -> signal accepted (NOTIFY wake-up, poll interval 5 s)', async () => {
-    const times: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const issueId = randomUUID();
-      const sessionId = randomUUID();
-      const t0 = Date.now();
-      const res = await deliver(gateway.url + PATH, agentSessionCreated({ issueId, sessionId }));
-      expect(res.status).toBe(200);
-      const row = await waitFor('done', async () => {
-        const r = await db.pool.query(`SELECT processed_at, created_at FROM events WHERE issue_id = $1 AND status = 'done'`, [issueId]);
-        return r.rows[0];
-      }, 10_000, 2);
-      times.push(row.processed_at.getTime() - row.created_at.getTime());
-      void t0;
-    }
-    console.log(
-      `insert-to-signal (row created_at -> processed_at, signal-with-start accepted in between, n=${times.length}): p50 ${percentile(times, 50)} ms, p99 ${percentile(times, 99)} ms, max ${Math.max(...times)} ms`,
-    );
-    expect(Math.max(...times)).toBeLessThan(5000); // woken by NOTIFY, not by the 5 s poll
   });
 });

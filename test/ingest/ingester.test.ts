@@ -60,15 +60,13 @@ test('2,000 rows, 4 concurrent ingesters: every row signalled exactly once', asy
 
 test('NOTIFY wakes the ingester at once instead of waiting for the poll', async () => {
   const sink = new RecordingSink();
-  const ing = start({ sessions: sink, pollIntervalMs: 60_000 });
+  // a poll far beyond the wait below: the row can only be found through NOTIFY
+  const ing = start({ sessions: sink, pollIntervalMs: 60 * 60_000 });
   await waitFor('listening', () => ing.stats().listening);
   await new Promise((r) => setTimeout(r, 300)); // past the catch-up claim after LISTEN
-  const t0 = Date.now();
   await insert(agentSessionCreated({ issueId: randomUUID(), sessionId: randomUUID() }));
-  await waitFor('the signal', () => sink.sent.length === 1, 5_000, 5);
-  const ms = Date.now() - t0;
-  console.log(`NOTIFY wake-up: insert -> signal in ${ms} ms (poll interval 60 s)`);
-  expect(ms).toBeLessThan(5_000);
+  await waitFor('the signal', () => sink.sent.length > 0);
+  expect(sink.sent).toHaveLength(1);
 });
 
 test('a row left in processing by a crashed ingester is reclaimed after the lease', async () => {

@@ -72,7 +72,7 @@ test('a killed ingester’s claim comes back within the lease and the issue’s 
   // Killed: its claim is handed back and both rows go, in order.
   child.kill('SIGKILL');
   await new Promise((r) => child!.once('exit', r));
-  await waitFor('both rows of the issue signalled', () => sink.sent.filter((s) => s.issueId === issueId).length === 2, 30_000);
+  await waitFor('both rows of the issue signalled', () => sink.sent.filter((s) => s.issueId === issueId).length >= 2, 30_000);
   expect(sink.sent.filter((s) => s.issueId === issueId).map((s) => s.type)).toEqual(['prompt', 'prompt']);
   expect(sink.sent.filter((s) => s.issueId === issueId).map((s) => s.payload.deliveryId)).toEqual([
     `session:${sessionId}:created`,

@@ -7,7 +7,7 @@ import { Client, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { connectTracked } from '../../src/temporal/calls';
 import { issueWorkflowId } from '../../src/names';
 import { FakeActivities } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, temporalAddress, uniqueTaskQueue } from '../harness/temporal';
+import { connectTestEnv, sessionClient, startTestWorkers, temporalAddress, uniqueTaskQueue, waitFor } from '../harness/temporal';
 
 test('closing a tracked connection waits for a call in flight to finish instead of cutting it off', async () => {
   const env = await connectTestEnv();
@@ -26,8 +26,7 @@ test('closing a tracked connection waits for a call in flight to finish instead 
     // A long poll for the result is in flight until the idle session completes (~1.5 s).
     const client = new Client({ connection: tracked.connection });
     const result = client.workflow.getHandle(issueWorkflowId(issueId)).result();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(tracked.inFlight()).toBeGreaterThanOrEqual(1);
+    await waitFor('the long poll to be in flight', () => tracked.inFlight() >= 1);
     await tracked.close();
     expect(tracked.inFlight()).toBe(0); // close returned only once the long poll had ended
     await expect(result).resolves.toMatchObject({ issueId, turns: 1 });

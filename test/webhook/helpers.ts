@@ -236,9 +236,4 @@ export class RecordingSink implements SessionSink {
   }
 }
 
-export function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
-
 export const silentLogger = () => require('pino')({ level: process.env.KAI_TEST_LOG ? 'debug' : 'silent' });

@@ -46,7 +46,8 @@ test('a worker killed with SIGKILL during the engine run is replaced and the ses
     await waitFor('the engine to start on the first worker', () => readCalls(callsFile).some((c) => c.name === 'engineRun'));
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    second = await startWorkerChild(vars);
+    // the retry only has to finish: no need for the first run's long engine
+    second = await startWorkerChild({ ...vars, KAI_FAKE_ENGINE_MS: '200' });
     const finals = await waitFor(
       'the final response from the new worker',
       () => {

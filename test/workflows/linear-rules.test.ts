@@ -2,7 +2,7 @@
 // answers as one response, sessions never stale, links per session. Real Temporal dev server,
 // recording activities.
 import { ApplicationFailure } from '@temporalio/common';
-import { waitFor } from '../harness/temporal';
+import { waitFor, waitForSettled } from '../harness/temporal';
 import { messageParts } from '../../src/domain/message-parts';
 import { statusQuery } from '../../src/workflows/signals';
 import { parseLinearPayload } from '../../src/ingress/payloads';
@@ -25,12 +25,10 @@ test('from Stop on, the only Linear call is the one final response, posted after
     const before = r.fakes.calls.length;
     const stoppedAt = Date.now();
     await r.stop('session-a');
-    await waitFor('the stopped response', () => r.fakes.finals().length === 1, 10_000);
+    // well within the heartbeat timeout, even on a loaded machine
+    await waitFor('the stopped response', () => r.fakes.finals().length >= 1);
     const answeredIn = Date.now() - stoppedAt;
-    await waitFor('the session to be idle with nothing to post', async () => {
-      const s = await r.handle.query(statusQuery);
-      return s.phase === 'idle' && s.pendingPosts === 0;
-    });
+    await waitForSettled(() => r.handle.query(statusQuery));
     const after = r.fakes.calls.slice(before);
     // the engine is cancelled first (its process group ended), then the one final activity;
     // the worktree description is local git, not a Linear call
@@ -163,17 +161,15 @@ test('a session with no issue gets one short response saying what kai can do, fr
     const agentSessionId = String(body.agentSession.id);
     await r.sessions.send(decision.signal);
     await r.sessions.send(decision.signal); // a redelivery
-    await waitFor('the answer', () => r.fakes.finals().length === 1);
+    await waitFor('the answer', () => r.fakes.finals().length >= 1);
     expect(r.fakes.finals()[0]).toMatchObject({ agentSessionId, kind: 'response' });
     expect(r.fakes.finals()[0]!.body).toMatch(/delegate an issue to kai/);
     const noIssue = testEnv().client.workflow.getHandle(issueWorkflowId(decision.signal.issueId));
-    const status = await waitFor('nothing left to answer', async () => {
-      const s = await noIssue.query(statusQuery);
-      return s.pendingPosts === 0 ? s : undefined;
-    });
+    const status = await waitForSettled(() => noIssue.query(statusQuery));
     expect(status.turns).toBe(1);
     // The Web UI's list names the agent session, not a made-up issue.
     expect(await (await noIssue.describe()).staticSummary()).toBe(`Linear agent session ${agentSessionId} (no issue)`);
+    expect(r.fakes.finals()).toHaveLength(1);
     expect(r.fakes.named('linearLoadIssue')).toHaveLength(0);
     expect(r.fakes.names().filter((n) => n !== 'linearPostFinal')).toEqual([]);
   } finally {

@@ -6,17 +6,25 @@ import { issueWorkflowId } from '../../src/names';
 import { statusQuery, type PromptSignal } from '../../src/workflows/signals';
 import type { SessionInput } from '../../src/workflows/session';
 import { FakeActivities } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
+import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, waitForSettled, type TestEnv } from '../harness/temporal';
 import type { KaiWorkers } from '../../src/worker';
 import type { SessionClient } from '../../src/client';
 
+type Activities = ReturnType<FakeActivities['activities']>;
+
 let env: TestEnv;
+let shared: { workers: KaiWorkers; running: Promise<void>; taskQueue: string } | undefined;
+let current: Activities | undefined;
+
 /** Call once per test file. */
 export function useTestEnv(): void {
   beforeAll(async () => {
     env = await connectTestEnv();
   });
   afterAll(async () => {
+    shared?.workers.shutdown();
+    await shared?.running;
+    shared = undefined;
     await env?.close();
   });
 }
@@ -25,10 +33,26 @@ export function testEnv(): TestEnv {
   return env;
 }
 
+/**
+ * The task queue of the file's one pair of workers, whose activities are those of `fakes` from
+ * now on. Tests in a file run one after another, each on its own workflow, and a test's
+ * workflow is terminated before the next begins, so no call of one lands in another's record.
+ */
+export async function workersFor(fakes: FakeActivities): Promise<string> {
+  current = fakes.activities();
+  if (!shared) {
+    const taskQueue = uniqueTaskQueue('session');
+    const forward = Object.fromEntries(
+      Object.keys(current).map((name) => [name, (input: unknown) => (current as unknown as Record<string, (i: unknown) => Promise<unknown>>)[name]!(input)]),
+    ) as unknown as Activities;
+    const workers = await startTestWorkers(env, taskQueue, forward);
+    shared = { workers, running: workers.run(), taskQueue };
+  }
+  return shared.taskQueue;
+}
+
 export interface Rig {
   fakes: FakeActivities;
-  workers: KaiWorkers;
-  running: Promise<void>;
   sessions: SessionClient;
   handle: WorkflowHandle;
   issueId: string;
@@ -43,10 +67,8 @@ export interface Rig {
 }
 
 export async function rig(options?: SessionInput['options']): Promise<Rig> {
-  const taskQueue = uniqueTaskQueue('one-message');
   const fakes = new FakeActivities();
-  const workers = await startTestWorkers(env, taskQueue, fakes.activities());
-  const running = workers.run();
+  const taskQueue = await workersFor(fakes);
   const sessions = sessionClient(env, taskQueue, options);
   const issueId = randomUUID();
   fakes.issue = { ...fakes.issue, id: issueId };
@@ -55,8 +77,6 @@ export async function rig(options?: SessionInput['options']): Promise<Rig> {
   let barriers = 0;
   return {
     fakes,
-    workers,
-    running,
     sessions,
     handle,
     issueId,
@@ -71,17 +91,12 @@ export async function rig(options?: SessionInput['options']): Promise<Rig> {
     },
     async barrier() {
       const id = `session-barrier-${++barriers}`;
-      await waitFor('nothing held or queued', async () => {
-        const s = await handle.query(statusQuery);
-        return s.heldComments === 0 && s.queuedPrompts === 0 && s.phase === 'idle';
-      });
+      await waitForSettled(() => handle.query(statusQuery));
       await sessions.send({ type: 'stop', issueId, payload: { deliveryId: randomUUID(), agentSessionId: id } });
       await waitFor('the barrier answer', () => fakes.finals().some((f) => f.agentSessionId === id));
     },
     async finish() {
       await handle.terminate('test over').catch(() => undefined);
-      workers.shutdown();
-      await running;
     },
   };
 }

@@ -7,22 +7,14 @@ import type { SessionInput } from '../../src/workflows/session';
 import type { IssueRef } from '../../src/domain/issue';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { FakeActivities, permanentError } from '../harness/fake-activities';
-import { connectTestEnv, sessionClient, startTestWorkers, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
-import type { KaiWorkers } from '../../src/worker';
+import { sessionClient, waitFor, waitForSettled } from '../harness/temporal';
 import type { SessionClient } from '../../src/client';
+import { testEnv, useTestEnv, workersFor } from './session-rig';
 
-let env: TestEnv;
-beforeAll(async () => {
-  env = await connectTestEnv();
-});
-afterAll(async () => {
-  await env?.close();
-});
+useTestEnv();
 
 interface Rig {
   fakes: FakeActivities;
-  workers: KaiWorkers;
-  running: Promise<void>;
   sessions: SessionClient;
   issueId: string;
   handle: WorkflowHandle;
@@ -33,18 +25,15 @@ interface Rig {
 }
 
 async function rig(options?: SessionInput['options']): Promise<Rig> {
-  const taskQueue = uniqueTaskQueue('session');
+  const env = testEnv();
   const fakes = new FakeActivities();
-  const workers = await startTestWorkers(env, taskQueue, fakes.activities());
-  const running = workers.run();
+  const taskQueue = await workersFor(fakes);
   const sessions = sessionClient(env, taskQueue, { webUiBaseUrl: 'http://localhost:8233', ...options });
   const issueId = randomUUID();
   fakes.issue = { ...fakes.issue, id: issueId };
   const handle = env.client.workflow.getHandle(issueWorkflowId(issueId));
   return {
     fakes,
-    workers,
-    running,
     sessions,
     issueId,
     handle,
@@ -73,8 +62,6 @@ async function rig(options?: SessionInput['options']): Promise<Rig> {
     },
     async finish() {
       await handle.terminate('test over').catch(() => undefined);
-      workers.shutdown();
-      await running;
     },
   };
 }
@@ -190,7 +177,8 @@ test('a follow-up during a run is queued, acknowledged at once, and runs next wi
 });
 
 test('stop mid-engine cancels the engine within seconds, drops the queue and posts one stopped response', async () => {
-  const r = await rig();
+  // a long heartbeat timeout: the stop must not wait for it
+  const r = await rig({ engineHeartbeatTimeoutMs: 5 * 60 * 1000 });
   try {
     r.fakes.hold();
     await r.prompt('Long task');
@@ -199,14 +187,12 @@ test('stop mid-engine cancels the engine within seconds, drops the queue and pos
     await waitFor('the follow-up ack', () => r.fakes.named('linearAcknowledge').length === 2);
     const stoppedAt = Date.now();
     await r.stop();
-    await waitFor('the engine to be cancelled', () => r.fakes.named('engineRun:cancelled').length === 1, 10_000);
-    await waitFor('the stopped response', () => finalsOf(r.fakes).length >= 1, 10_000);
-    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    await waitFor('the engine to be cancelled', () => r.fakes.named('engineRun:cancelled').length >= 1);
+    await waitFor('the stopped response', () => finalsOf(r.fakes).length >= 1);
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000);
     // barrier: the turn is over and nothing is left to post
-    await waitFor('the session to be idle with nothing to post', async () => {
-      const s = await r.handle.query(statusQuery);
-      return s.phase === 'idle' && s.pendingPosts === 0;
-    });
+    await waitForSettled(() => r.handle.query(statusQuery));
+    expect(r.fakes.named('engineRun:cancelled')).toHaveLength(1);
     const finals = finalsOf(r.fakes);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.kind).toBe('response');
@@ -260,7 +246,7 @@ test('a duplicate delivery id is ignored', async () => {
   try {
     const deliveryId = await r.prompt('Do it once');
     await Promise.all([r.prompt('Do it once', { deliveryId }), r.prompt('Do it once', { deliveryId })]);
-    await waitFor('the response', () => finalsOf(r.fakes).length === 1);
+    await waitFor('the response', () => finalsOf(r.fakes).length >= 1);
     await r.prompt('Do it once', { deliveryId });
     // barrier: signals are handled in order, so once a later stop is answered the redelivery was handled
     await r.stop('session-barrier');
@@ -315,7 +301,7 @@ test('an engine that reports failure ends the turn with one error activity namin
 });
 
 test('an idle session completes after the idle period', async () => {
-  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  const r = await rig({ idleTimeoutMs: 500, cleanupWorktreeOnEnd: true });
   try {
     await r.prompt('Small task');
     const result = await r.handle.result();
@@ -407,7 +393,7 @@ test('/help during a run is answered at once, not queued behind the engine', asy
 });
 
 test('a prompt sent while the final worktree cleanup is held open still runs, and the session ends only after it', async () => {
-  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  const r = await rig({ idleTimeoutMs: 500, cleanupWorktreeOnEnd: true });
   try {
     r.fakes.holdActivity('gitCleanup');
     await r.prompt('First task');
@@ -430,7 +416,7 @@ test('a prompt sent while the final worktree cleanup is held open still runs, an
 });
 
 test('/help sent while the final cleanup is held open is answered before the session ends', async () => {
-  const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
+  const r = await rig({ idleTimeoutMs: 500, cleanupWorktreeOnEnd: true });
   try {
     r.fakes.holdActivity('gitCleanup');
     await r.prompt('First task');
@@ -459,11 +445,9 @@ test('a stop during the push lets publishing finish and be reported, and the sto
     // barrier: the stop was handled (the running turn knows of it) before the push is let go
     await waitFor('the stop to reach the turn', async () => (await r.handle.query(statusQuery)).stopRequested);
     r.fakes.releaseActivity('gitCommitAndPush');
-    await waitFor('the response and the stop answer', () => finalsOf(r.fakes).length === 2);
-    await waitFor('the session to be idle with nothing to post', async () => {
-      const s = await r.handle.query(statusQuery);
-      return s.phase === 'idle' && s.pendingPosts === 0;
-    });
+    await waitFor('the response and the stop answer', () => finalsOf(r.fakes).length >= 2);
+    await waitForSettled(() => r.handle.query(statusQuery));
+    expect(finalsOf(r.fakes)).toHaveLength(2);
     const [response, stopAnswer] = finalsOf(r.fakes);
     expect(response).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
     expect(response!.body).toContain('https://github.com/acme/app/pull/1');

@@ -66,7 +66,7 @@ export const engineEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv
   ...extra,
 });
 
-export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

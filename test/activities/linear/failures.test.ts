@@ -99,10 +99,10 @@ test('progress survives a 5xx burst and a rate limit with nothing lost or duplic
   });
   rig.emulator.injectFaults({ status: 502, count: 2, operations: ['agentActivityCreate'] });
   sink.emit({ type: 'thought', text: 'first thought' });
-  for (let i = 0; i < 100 && rig.emulator.snapshot().sessions[0]!.activities.length === 0; i++) await sleep(30);
+  await waitFor('the first thought past the 5xx burst', () => rig.emulator.snapshot().sessions[0]!.activities.length > 0);
   rig.emulator.setRateLimit({ limit: 0, windowMs: 400 });
   sink.emit({ type: 'action', id: 'a', kind: 'command', title: 'make', phase: 'completed', ok: true });
-  await sleep(150);
+  await waitFor('the finished action to meet the rate limit', () => rig.emulator.requests().some((r) => r.outcome === 'ratelimited'));
   rig.emulator.setRateLimit(undefined);
   await sink.close();
   const session = rig.emulator.snapshot().sessions[0]!;
