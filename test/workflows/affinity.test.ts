@@ -166,6 +166,30 @@ test('when the holder is gone between turns, the next turn moves to the other wo
   }
 }, 120_000);
 
+test('when the holder goes away during the engine run, the run starts again on the other worker and the turn answers once', async () => {
+  const w = await world(['pod-a', 'pod-b'], { holderStartTimeoutMs: 1500, engineStartTimeoutMs: 1500, engineHeartbeatTimeoutMs: 2000 });
+  try {
+    for (const p of w.pods) p.fakes.hold();
+    const issueId = w.newIssue();
+    await w.prompt(issueId, 'Long task', 'created');
+    const holder = await waitFor('the engine to start on one pod', () => w.pods.find((p) => p.fakes.named('engineRun').length === 1), 30_000);
+    const other = w.pods.find((p) => p !== holder)!;
+    other.fakes.release();
+    await holder.stop(); // its run is cancelled at the end of the shutdown grace
+
+    await waitFor('the answer', () => w.finals().length === 1, 60_000);
+    expect(w.finals()[0]).toMatchObject({ kind: 'response' });
+    expect(w.finals()[0]!.body).toContain('Did: Long task');
+    expect(stepsFor(w.pods, issueId)[other.name]).toEqual(WORKSPACE_STEPS);
+    const notes = other.fakes.named('linearAcknowledge').map((c) => c.input.body as string).filter((b) => b.includes('did not answer'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('carried on');
+  } finally {
+    for (const p of w.pods) p.fakes.release();
+    await w.close();
+  }
+}, 120_000);
+
 test('each worker runs at most its own cap of engine runs at once, whichever sessions it holds', async () => {
   const w = await world(['pod-a', 'pod-b'], undefined, 1);
   try {
