@@ -295,6 +295,7 @@ export class Session {
       stopRequested: this.stopRequested !== undefined,
       pendingPosts: this.posts.length,
       heldComments: this.held.length,
+      holder: s.holder?.worker,
     };
   }
 

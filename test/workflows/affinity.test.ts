@@ -118,6 +118,7 @@ test('a session\'s prepare, engine and commit run on the worker that holds its w
       expect([...holders[0]![1]].sort()).toEqual([...WORKSPACE_STEPS, ...WORKSPACE_STEPS, ...WORKSPACE_STEPS].sort());
       const status = await testEnv().client.workflow.getHandle(issueWorkflowId(issueId)).query(statusQuery);
       expect(status.turns).toBe(3);
+      expect(status.holder).toBe(holders[0]![0]);
     }
     // the Linear calls are not pinned: both pods take them from the shared queue
     for (const p of w.pods) expect(p.fakes.named('linearAcknowledge').length + p.fakes.named('linearPostFinal').length).toBeGreaterThan(0);
@@ -157,6 +158,7 @@ test('when the holder is gone between turns, the next turn moves to the other wo
     expect(notes[0]).toContain(holder.name);
     expect(notes[0]).toContain(other.name);
     expect(notes[0]).toContain('from a recap');
+    expect((await testEnv().client.workflow.getHandle(issueWorkflowId(issueId)).query(statusQuery)).holder).toBe(other.name);
     // the third turn stays on the new holder
     await w.prompt(issueId, 'Third task');
     await waitFor('the third answer', () => w.finals().length === 3, 30_000);
