@@ -69,6 +69,7 @@ const WORKSPACE_ACTIVITIES = [
   'filesDownloadAttachments',
   'filesCommand',
   'engineResolve',
+  'engineRemoveHomes',
 ] as const satisfies ReadonlyArray<keyof KaiActivities>;
 
 export async function createKaiWorkers(opts: KaiWorkerOptions): Promise<KaiWorkers> {

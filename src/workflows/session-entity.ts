@@ -89,6 +89,7 @@ export const PATCHES = {
   keepAlive: 'keep-held-sessions-alive',
   elicitRepository: 'elicit-repository',
   workspaceOnHolder: 'workspace-on-its-holder',
+  engineHomesRemoved: 'engine-homes-removed-at-end',
 } as const;
 
 /** The running turn, as the stop handler sees it. */

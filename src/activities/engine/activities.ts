@@ -11,7 +11,7 @@ import { permanent } from '../errors';
 import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types';
 import { findExecutable } from './binary';
 import { buildEngineEnv } from './env';
-import { prepareEngineHome } from './home';
+import { prepareEngineHome, removeEngineHomes } from './home';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';
 import { readHeartbeatDetails, type EngineHeartbeatDetails } from './heartbeat';
 import { oneLine, stripAnsi, type CompletedEvent } from './parser';
@@ -278,7 +278,11 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     return toResult(completion, token);
   }
 
-  return { engineResolve, engineRun };
+  async function engineRemoveHomes(input: { issueId: string }): Promise<void> {
+    if (deps.dataDir) await removeEngineHomes(deps.dataDir, input.issueId);
+  }
+
+  return { engineResolve, engineRun, engineRemoveHomes };
 }
 
 /** The engine's stored conversation is gone (claude, codex, opencode wording). */

@@ -5,6 +5,7 @@
 // conversation. The worker's own login for the engine is brought in at first use (credential
 // files linked, so a refreshed token is seen by every issue; settings copied).
 import { copyFileSync, existsSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineName } from './registry';
@@ -108,6 +109,11 @@ export function prepareEngineHome(input: EngineHomeInput): Record<string, string
     for (const [from, name] of layout.extra?.(input.env, userHome) ?? []) seed(from, path.join(target, name), 'copy');
   }
   return { [layout.variable]: home };
+}
+
+/** Removes every engine home of the issue (links to the worker's login are removed, not followed). */
+export async function removeEngineHomes(dataDir: string, issueId: string): Promise<void> {
+  await rm(path.dirname(engineHomePath(dataDir, issueId, 'any')), { recursive: true, force: true });
 }
 
 /** Brings one file of the worker's login in, unless the issue's home has it already. */

@@ -98,3 +98,14 @@ test('opencode, pi and gemini are pointed at the issue\'s home through their own
   // an issue id cannot climb out of the data directory
   expect(engineHomePath(dataDir, '../../etc', 'claude').startsWith(path.join(dataDir, 'engine-homes') + path.sep)).toBe(true);
 });
+
+test('at the end of a session the issue\'s homes are removed, and the worker\'s login they linked to stays', async () => {
+  const env = engineEnv({ HOME: workerHome });
+  const acts = createEngineActivities({ config: makeConfig(), progress: recordingSinks().factory, env, dataDir });
+  const claude = prepareEngineHome({ engine: 'claude', issueId: 'issue-1', dataDir, env }).CLAUDE_CONFIG_DIR!;
+  const other = prepareEngineHome({ engine: 'claude', issueId: 'issue-2', dataDir, env }).CLAUDE_CONFIG_DIR!;
+  await acts.engineRemoveHomes({ issueId: 'issue-1' });
+  expect(existsSync(path.dirname(claude))).toBe(false);
+  expect(existsSync(other)).toBe(true);
+  expect(readFileSync(path.join(workerHome, '.claude', '.credentials.json'), 'utf8')).toBe('{"claudeAiOauth":{}}');
+});
