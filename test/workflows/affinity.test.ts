@@ -87,6 +87,12 @@ async function world(pods: string[], options?: SessionInput['options'], cap?: nu
   const issues: string[] = [];
   return {
     pods: list,
+    /** Starts a worker with the name of one that stopped: a pod back with its volume. */
+    async restart(p: Pod): Promise<Pod> {
+      const back = await pod(p.name, taskQueue, cap);
+      list.push(back); // the stopped one stays listed: what it did still counts
+      return back;
+    },
     finals,
     prompt,
     newIssue() {
@@ -188,6 +194,31 @@ test('when the holder goes away during the engine run, the run starts again on t
     expect(notes[0]).toContain('carried on');
   } finally {
     for (const p of w.pods) p.fakes.release();
+    await w.close();
+  }
+}, 120_000);
+
+test('a holder that comes back under its name (a pod restarted with its volume) takes the next turn itself, with no move', async () => {
+  const w = await world(['pod-a', 'pod-b'], { holderStartTimeoutMs: 30_000 });
+  try {
+    const issueId = w.newIssue();
+    await w.prompt(issueId, 'First task', 'created');
+    await waitFor('the first answer', () => w.finals().length === 1, 30_000);
+    const holder = w.pods.find((p) => p.fakes.named('engineRun').length === 1)!;
+    const other = w.pods.find((p) => p !== holder)!;
+    await holder.stop();
+    await w.prompt(issueId, 'Second task');
+    // the step waits on the holder's queue (nobody else takes it) until the holder is back
+    await waitFor('the prepare to wait for its holder', async () => {
+      const { raw } = await testEnv().client.workflow.getHandle(issueWorkflowId(issueId)).describe();
+      return raw.pendingActivities?.some((a) => a.activityType?.name === 'gitPrepareWorktree');
+    }, 30_000);
+    const back = await w.restart(holder);
+    await waitFor('the second answer', () => w.finals().length === 2, 30_000);
+    expect(back.fakes.named('engineRun').map((c) => c.input.resumeToken)).toEqual(['token-1']);
+    expect(stepsFor([back, other], issueId)).toEqual({ [back.name]: WORKSPACE_STEPS, [other.name]: [] });
+    expect(back.fakes.named('linearAcknowledge').concat(other.fakes.named('linearAcknowledge')).filter((c) => String(c.input.body).includes('did not answer'))).toHaveLength(0);
+  } finally {
     await w.close();
   }
 }, 120_000);
