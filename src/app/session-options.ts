@@ -17,5 +17,7 @@ export function sessionOptionsFromConfig(config: KaiConfig, engineTaskQueue?: st
     keepAliveMs: limits.keep_alive_s * 1000,
     assigneeHolds: config.linear.assignee_holds,
     engineTaskQueue,
+    holderStartTimeoutMs: limits.holder_start_timeout_s * 1000,
+    engineStartTimeoutMs: limits.engine_start_timeout_s * 1000,
   };
 }

@@ -105,6 +105,7 @@ export class FakeActivities {
       linearElicit: rec('linearElicit', () => undefined),
       linearRecordRepository: rec('linearRecordRepository', () => undefined),
       engineResolve: rec('engineResolve', (i) => ({ engine: 'script', prompt: i.body })),
+      engineRemoveHomes: rec('engineRemoveHomes', () => undefined),
       engineRun: async (input: EngineRunInput) => {
         this.record('engineRun', input);
         const n = ++this.engineRuns;
