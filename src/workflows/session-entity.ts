@@ -92,6 +92,7 @@ export const PATCHES = {
   heldWaitsForStop: 'held-comment-waits-for-stop',
   workspaceOnHolder: 'workspace-on-its-holder',
   engineHomesRemoved: 'engine-homes-removed-at-end',
+  lateStopAnswersDropped: 'late-stop-answers-dropped',
 } as const;
 
 /** The running turn, as the stop handler sees it. */

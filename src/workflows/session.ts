@@ -140,10 +140,15 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       // Stop arrived when nothing was left to cancel: the queue still goes and the user
       // still learns what became of the run.
       const late = session.stopRequested as { agentSessionId: string } | undefined; // set by the stop handler meanwhile
-      if (late?.agentSessionId) {
-        session.posts.push({ kind: 'reply', agentSessionId: late.agentSessionId, body: lateStopText(describeDropped(session.dropQueue()), lateStop(end)) });
-      } else if (late) {
-        session.dropQueue();
+      if (late) {
+        const dropped = session.dropQueue();
+        if (late.agentSessionId) {
+          session.posts.push({ kind: 'reply', agentSessionId: late.agentSessionId, body: lateStopText(describeDropped(dropped), lateStop(end)) });
+        }
+        // Other sessions whose messages the stop dropped are answered too, as after a cancelled run.
+        if (patched(PATCHES.lateStopAnswersDropped)) {
+          for (const id of otherSessions(dropped, late.agentSessionId)) session.posts.push({ kind: 'reply', agentSessionId: id, body: DROPPED_BY_STOP_TEXT });
+        }
       }
     } catch (err) {
       if (!(isCancellation(err) && session.stopRequested)) throw err;
@@ -181,10 +186,7 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       log.warn('Could not post the stop response', { error: describeError(err) });
     }
     // Other sessions whose messages were dropped still get an answer.
-    const others = new Set(
-      dropped.map((d) => (d.kind === 'prompt' ? d.prompt.agentSessionId : d.reset.agentSessionId)).filter((id) => id !== prompt.agentSessionId),
-    );
-    for (const id of others) {
+    for (const id of otherSessions(dropped, prompt.agentSessionId)) {
       await postFinal(id, 'response', DROPPED_BY_STOP_TEXT).catch((err) => log.warn('Could not post to Linear', { error: describeError(err) }));
     }
   }
@@ -285,6 +287,11 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
       setCurrentDetails(sessionDetails({ issueId: input.issueId, issue: state.issue, engine: state.engine, phase, turns: state.turns, prUrl: state.prUrl }));
     }
   }
+}
+
+/** The sessions of dropped messages, other than the stopped one, each once. */
+function otherSessions(dropped: QueueItem[], stopped: string | undefined): Set<string> {
+  return new Set(dropped.map((d) => (d.kind === 'prompt' ? d.prompt.agentSessionId : d.reset.agentSessionId)).filter((id) => id && id !== stopped));
 }
 
 function lateStop(end: TurnEnd): Parameters<typeof lateStopText>[1] {

@@ -446,10 +446,13 @@ test('a stop during the push lets publishing finish and be reported, and the sto
     // barrier: the stop was handled (the running turn knows of it) before the push is let go
     await waitFor('the stop to reach the turn', async () => (await r.handle.query(statusQuery)).stopRequested);
     r.fakes.releaseActivity('gitCommitAndPush');
-    await waitFor('the response and the stop answer', () => finalsOf(r.fakes).length >= 2);
+    await waitFor('the response, the stop answer and the dropped message\'s answer', () => finalsOf(r.fakes).length >= 3);
     await waitForSettled(() => r.handle.query(statusQuery));
-    expect(finalsOf(r.fakes)).toHaveLength(2);
-    const [response, stopAnswer] = finalsOf(r.fakes);
+    expect(finalsOf(r.fakes)).toHaveLength(3);
+    const [response, stopAnswer, dropped] = finalsOf(r.fakes);
+    // the other session's queued message was dropped by the stop, and its session is told so
+    expect(dropped).toMatchObject({ agentSessionId: 'session-b', kind: 'response' });
+    expect(dropped!.body).toMatch(/dropped because the run on this issue was stopped/);
     expect(response).toMatchObject({ agentSessionId: 'session-a', kind: 'response' });
     expect(response!.body).toContain('https://github.com/acme/app/pull/1');
     expect(r.fakes.named('githubOpenPullRequest')).toHaveLength(1);
