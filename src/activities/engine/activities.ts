@@ -18,6 +18,7 @@ import { DEFAULT_BINARIES, ENGINE_NAMES, buildInvocation, createParser, isEngine
 import { resolveEngine } from './resolve';
 import { EngineSpawnError, runEngineStream, type EngineProcessSpec } from './run-stream';
 import { applyScriptEdits, type ScriptEdit } from './script';
+import { statusQuery } from '../../workflows/signals';
 
 export interface EngineActivitiesDeps {
   config: KaiConfig;
@@ -26,7 +27,8 @@ export interface EngineActivitiesDeps {
   logger?: Logger;
   /** Environment engines start with (and PATH to find them); process.env by default. */
   env?: NodeJS.ProcessEnv;
-  /** Heartbeat period; defaults to a third of the heartbeat timeout, at most 10 s. */
+  /** Heartbeat period; defaults to a third of the heartbeat timeout, at most 1 s: a Stop
+   *  reaches this activity only with a heartbeat response, whatever the heartbeat timeout. */
   heartbeatIntervalMs?: number;
   /** Between SIGTERM and SIGKILL on stop; 2 s by default. */
   killGraceMs?: number;
@@ -46,6 +48,34 @@ function currentContext(): Context | undefined {
   } catch {
     return undefined; // called outside an activity (a plain unit test)
   }
+}
+
+/** Longest wait for the workflow to say whether the run was stopped, before a progress post. */
+const STOP_QUERY_TIMEOUT_MS = 2000;
+
+/** Asks the session workflow whether the user stopped this run: the stop signal reaches the
+ *  workflow at once, the cancellation reaches this activity only with a heartbeat response. */
+function stopRequestedOf(ctx: Context | undefined): (() => Promise<boolean>) | undefined {
+  const run = ctx?.info.workflowExecution;
+  if (!ctx || !run) return undefined;
+  let handle: ReturnType<Context['client']['workflow']['getHandle']>;
+  try {
+    handle = ctx.client.workflow.getHandle(run.workflowId, run.runId);
+  } catch {
+    return undefined; // no client (a mock activity environment)
+  }
+  return async () => {
+    if (ctx.cancellationSignal.aborted) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${STOP_QUERY_TIMEOUT_MS} ms`)), STOP_QUERY_TIMEOUT_MS);
+    });
+    try {
+      return (await Promise.race([handle.query(statusQuery), timeout])).stopRequested;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivities {
@@ -88,7 +118,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const previous = readHeartbeatDetails(ctx?.info.heartbeatDetails);
     const resumeToken = input.resumeToken ?? (previous?.engine === engine ? previous.resumeToken : undefined);
 
-    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId });
+    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId, stopRequested: stopRequestedOf(ctx) });
     try {
       const first = await runOnce(engine, input, resumeToken, sink, ctx, log, previous?.run);
       if (!resumeToken || first.ok || !isResumeLost(first.error)) return first;
@@ -100,7 +130,9 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
       const fresh = await runOnce(engine, { ...input, prompt }, undefined, sink, ctx, log);
       return { ...fresh, resumeLost: true, answer: fresh.answer ? `${fresh.answer}\n\n${RESUME_LOST_LINE}` : RESUME_LOST_LINE };
     } finally {
-      await sink.close().catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
+      // Stopped: nothing more is posted, the workflow's final answer is the last word.
+      const discard = ctx?.cancellationSignal.aborted ?? false;
+      await sink.close({ discard }).catch((err: unknown) => log.warn({ err }, 'progress sink failed to flush'));
     }
   }
 
@@ -139,7 +171,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const heartbeat = () => ctx?.heartbeat({ ...beat });
     const interval =
       deps.heartbeatIntervalMs ??
-      Math.max(200, Math.min(10_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
+      Math.max(200, Math.min(1_000, Math.floor((config.limits.engine_heartbeat_timeout_s * 1000) / 3)));
 
     let planPublished = false;
     let done = false;

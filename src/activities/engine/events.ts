@@ -27,11 +27,20 @@ export type EngineEvent =
       limitations?: string[];
     };
 
-/** Where an engine run sends its progress. One per run; `close()` flushes what is pending. */
+/** Where an engine run sends its progress. One per run; `close()` flushes what is pending,
+ *  unless the run was stopped (`discard`): after Stop nothing more is posted. */
 export interface ProgressSink {
   emit(event: EngineEvent): void;
-  close(): Promise<void>;
+  close(opts?: { discard?: boolean }): Promise<void>;
+}
+
+export interface ProgressRun {
+  agentSessionId: string;
+  issueId: string;
+  /** Whether the user stopped the run. Asked before each post: the stop reaches the workflow at
+   *  once, but this activity only with a heartbeat response, up to a second later. */
+  stopRequested?: () => Promise<boolean>;
 }
 
 /** Creates the sink for one run (the Linear progress reporter in production). */
-export type ProgressSinkFactory = (run: { agentSessionId: string; issueId: string }) => ProgressSink;
+export type ProgressSinkFactory = (run: ProgressRun) => ProgressSink;

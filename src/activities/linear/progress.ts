@@ -6,7 +6,7 @@
 // pauses posting, and a deleted session silences the sink; nothing here ever fails the run.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { EngineEvent, ProgressSink, ProgressSinkFactory } from '../engine/events';
+import type { EngineEvent, ProgressRun, ProgressSink, ProgressSinkFactory } from '../engine/events';
 import type { LinearTransportConfig } from '../../config/schema';
 import { logger as defaultLogger } from '../../log';
 import type { LinearGateway } from './gateway';
@@ -83,7 +83,7 @@ export class LinearProgressSink implements ProgressSink {
 
   constructor(
     private readonly deps: LinearProgressDeps,
-    private readonly run: { agentSessionId: string; issueId: string },
+    private readonly run: ProgressRun,
   ) {
     const t = deps.transport ?? {};
     const activityMs = (t.ephemeral_activity_coalesce_s ?? 0.2) * 1000;
@@ -106,13 +106,19 @@ export class LinearProgressSink implements ProgressSink {
     if (wants.plan) this.plan.poke();
   }
 
-  async close(): Promise<void> {
+  async close(opts: { discard?: boolean } = {}): Promise<void> {
     if (this.closed) return this.draining;
     this.closed = true;
     this.deadline = Date.now() + (this.deps.closeTimeoutMs ?? 15_000);
     this.live.cancel();
     this.record.cancel();
     this.plan.cancel();
+    if (opts.discard) {
+      // Stopped: Linear's Stop allows no call but the final answer, which the workflow posts.
+      this.silence('the run was stopped');
+      await this.draining; // a post already under way ends before the final answer is posted
+      return;
+    }
     this.flushPlan();
     this.flush(this.coalescer.takeRecord());
     await this.drain();
@@ -168,13 +174,16 @@ export class LinearProgressSink implements ProgressSink {
         this.outbox.shift();
         continue;
       }
+      if (await this.stopped()) {
+        this.silence('the run was stopped');
+        return;
+      }
       try {
         await this.post(item);
         this.outbox.shift();
       } catch (err) {
         if (isPermanent(err)) {
-          this.dead = true;
-          this.outbox = [];
+          this.silence(errText(err));
           this.log.warn({ reason: errText(err) }, 'Linear refused progress for this session; no more progress is posted');
           return;
         }
@@ -193,6 +202,25 @@ export class LinearProgressSink implements ProgressSink {
         if (Date.now() + backoff > this.deadline) return;
         await sleep(backoff);
       }
+    }
+  }
+
+  /** No more progress for this run: what waits is dropped. */
+  private silence(reason: string): void {
+    if (!this.dead) this.log.debug({ reason, dropped: this.outbox.length }, 'progress silenced');
+    this.dead = true;
+    this.outbox = [];
+  }
+
+  /** Whether the user stopped the run; an unanswered question counts as not stopped (progress
+   *  is best effort, and the stop still reaches the run through its cancellation). */
+  private async stopped(): Promise<boolean> {
+    if (!this.run.stopRequested) return false;
+    try {
+      return await this.run.stopRequested();
+    } catch (err) {
+      this.log.debug({ reason: errText(err) }, 'could not ask whether the run was stopped');
+      return false;
     }
   }
 

@@ -157,3 +157,27 @@ test('a 200-event engine stream costs at most 15 Linear requests for the whole s
   const steps = ran.reduce((n, a) => n + (/^Ran (\d+) steps$/.exec(a) ? Number(/^Ran (\d+) steps$/.exec(a)![1]) : 1), 0);
   expect(steps).toBe(events.filter((e) => e.type === 'action' && e.phase === 'completed').length);
 });
+
+test('once the run is stopped the sink posts nothing more: it asks before each post, and a stopped close drops what waits', async () => {
+  rig = await startRig();
+  let stopped = false;
+  const progress = createLinearProgress({ linear: rig.linear, transport: { ephemeral_activity_coalesce_s: 0.05 } });
+  const sink = progress({ agentSessionId: rig.sessionId, issueId: rig.issueId, stopRequested: async () => stopped });
+  sink.emit({ type: 'thought', text: 'Before the stop' });
+  await sleep(300);
+  expect(rig.emulator.snapshot().sessions[0]!.activities).toHaveLength(1);
+  stopped = true; // the user pressed Stop; the activity has not heard of it yet
+  rig.emulator.clearRequests();
+  sink.emit({ type: 'action', id: 'y', kind: 'command', title: 'npm test', phase: 'started' });
+  sink.emit({ type: 'thought', text: 'After the stop' });
+  await sleep(300);
+  await sink.close();
+  expect(await requestLog(rig.emulator)).toEqual([]);
+
+  // A run whose cancellation arrived: close({ discard }) posts neither the record nor the plan.
+  const other = progress({ agentSessionId: rig.sessionId, issueId: rig.issueId });
+  other.emit({ type: 'thought', text: 'Waiting for the record' });
+  other.emit({ type: 'plan', items: [{ content: 'Step A', status: 'inProgress' }] });
+  await other.close({ discard: true });
+  expect(await requestLog(rig.emulator)).toEqual([]);
+});
