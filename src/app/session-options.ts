@@ -11,6 +11,7 @@ export function sessionOptionsFromConfig(config: KaiConfig, engineTaskQueue?: st
     idleTimeoutMs: limits.idle_timeout_s * 1000,
     engineTimeoutMs: (longestCapS + 300) * 1000,
     engineHeartbeatTimeoutMs: limits.engine_heartbeat_timeout_s * 1000,
+    keepAliveMs: limits.keep_alive_s * 1000,
     webUiBaseUrl: config.temporal.web_ui_url,
     cleanupWorktreeOnEnd: config.workspace.cleanup_on_end,
     engineTaskQueue,

@@ -153,6 +153,9 @@ export const limitsSchema = z
     engine_timeout_s: seconds.default(2 * 60 * 60),
     engine_heartbeat_timeout_s: seconds.default(60),
     idle_timeout_s: seconds.default(24 * 60 * 60),
+    /** A session kai holds (running, or queued behind another turn) gets a "still working" note
+     *  at least this often; Linear marks a session stale after 30 min without activity. */
+    keep_alive_s: z.number().positive().default(20 * 60),
     linear_requests_per_hour: z.number().int().positive().default(4500),
     webhook_body_limit_bytes: z.number().int().positive().default(1024 * 1024),
     /** How long a stopping worker lets running activities finish; deploy/ sizes the pod's

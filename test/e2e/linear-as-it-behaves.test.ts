@@ -14,7 +14,6 @@ import { startCluster, type Cluster } from './replicas';
 
 jest.setTimeout(60_000);
 
-const KEEP_ALIVE_MS = 1000;
 const WEB_UI = 'http://temporal.example:8233';
 const MARKER = /This thread is for an agent session/;
 
@@ -24,9 +23,9 @@ const issues: IssueRec[] = [];
 
 beforeAll(async () => {
   c = await startCluster({
-    session: { keepAliveMs: KEEP_ALIVE_MS },
     adjust: (config) => ({
       ...config,
+      limits: { ...config.limits, keep_alive_s: 1 },
       temporal: { ...config.temporal, web_ui_url: WEB_UI },
       plugins: { ...config.plugins, linear: { ...config.plugins.linear, auto_labels_enabled: true } },
     }),

@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startLocalStack, type LocalStack, type OfflineWorld } from '../../src/app/stack';
-import { sessionOptionsFromConfig } from '../../src/app/session-options';
-import { SessionClient } from '../../src/client';
+import type { SessionClient } from '../../src/client';
 import { demoConfig } from '../../src/cli/demo';
 import { defaultConfig, type KaiConfig } from '../../src/config/schema';
 import { startWebhookServer, webhookDepsFromConfig, type StartedWebhookServer } from '../../src/webhook';
-import type { SessionOptions } from '../../src/workflows/options';
 import { temporalAddress, uniqueTaskQueue, workflowBundle } from '../harness/temporal';
 
 const quietLogger = () => pino({ level: process.env.KAI_TEST_LOG ? 'debug' : 'silent' });
@@ -84,7 +82,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { session: Partial<SessionOptions>; adjust?: (c: KaiConfig) => KaiConfig }): Promise<Cluster> {
+export async function startCluster(opts: { adjust?: (c: KaiConfig) => KaiConfig } = {}): Promise<Cluster> {
   const workDir = mkdtempSync(join(tmpdir(), 'kai-e2e-'));
   const runsDir = join(workDir, 'runs');
   mkdirSync(runsDir);
@@ -113,10 +111,7 @@ export async function startCluster(opts: { session: Partial<SessionOptions>; adj
   });
   const world = stack.offline!;
   const config = stack.config;
-  const sessions = new SessionClient(stack.client, {
-    taskQueue: config.temporal.task_queue,
-    sessionOptions: { ...sessionOptionsFromConfig(config, stack.temporal.engineTaskQueue), ...opts.session },
-  });
+  const sessions = stack.sessions;
   const appUserId = world.linear.state.appUser.id;
   // The same config in both; one is told the app user id, the other asks Linear for it.
   const configs: Record<string, KaiConfig> = {
