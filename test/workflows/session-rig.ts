@@ -29,6 +29,9 @@ export interface Rig {
   fakes: FakeActivities;
   workers: KaiWorkers;
   running: Promise<void>;
+  /** Stops the workers, runs `whileDown` (signals sent then reach the workflow together, in
+   *  one workflow task), and starts them again. */
+  pauseWorkers(whileDown: () => Promise<void>): Promise<void>;
   sessions: SessionClient;
   handle: WorkflowHandle;
   issueId: string;
@@ -45,8 +48,8 @@ export interface Rig {
 export async function rig(options?: SessionInput['options']): Promise<Rig> {
   const taskQueue = uniqueTaskQueue('one-message');
   const fakes = new FakeActivities();
-  const workers = await startTestWorkers(env, taskQueue, fakes.activities());
-  const running = workers.run();
+  let workers = await startTestWorkers(env, taskQueue, fakes.activities());
+  let running = workers.run();
   const sessions = sessionClient(env, taskQueue, options);
   const issueId = randomUUID();
   fakes.issue = { ...fakes.issue, id: issueId };
@@ -55,8 +58,19 @@ export async function rig(options?: SessionInput['options']): Promise<Rig> {
   let barriers = 0;
   return {
     fakes,
-    workers,
-    running,
+    get workers() {
+      return workers;
+    },
+    get running() {
+      return running;
+    },
+    async pauseWorkers(whileDown) {
+      workers.shutdown();
+      await running;
+      await whileDown();
+      workers = await startTestWorkers(env, taskQueue, fakes.activities());
+      running = workers.run();
+    },
     sessions,
     handle,
     issueId,
