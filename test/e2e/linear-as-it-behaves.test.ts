@@ -9,6 +9,11 @@ import { statusQuery } from '../../src/workflows/signals';
 import type { ActivityRec, IssueRec } from '../../src/emulator/linear/store';
 import { UUID_V4 } from '../../src/emulator/linear/store';
 import { ALL_WEBHOOK_CATEGORIES } from '../../src/emulator/linear';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDemoRepository } from '../../src/app/stack';
 import { waitFor } from '../harness/temporal';
 import { startCluster, type Cluster } from './replicas';
 
@@ -18,6 +23,8 @@ const WEB_UI = 'http://temporal.example:8233';
 const MARKER = /This thread is for an agent session/;
 
 let c: Cluster;
+/** A second configured repository: an issue in no mapped project could go to either. */
+const other = makeDemoRepository(mkdtempSync(join(tmpdir(), 'kai-e2e-other-')));
 /** Issues whose workflows this file started (ended in afterAll). */
 const issues: IssueRec[] = [];
 
@@ -26,6 +33,7 @@ beforeAll(async () => {
     adjust: (config) => ({
       ...config,
       limits: { ...config.limits, keep_alive_s: 1 },
+      projects: { ...config.projects, other: { path: other.repoPath } },
       temporal: { ...config.temporal, web_ui_url: WEB_UI },
       plugins: { ...config.plugins, linear: { ...config.plugins.linear, auto_labels_enabled: true } },
     }),
@@ -43,14 +51,14 @@ afterAll(async () => {
 const store = () => c.world.linear.state;
 const app = () => store().appUser.id;
 
-function newIssue(title: string, opts: { description?: string; delegated?: boolean; stateType?: 'backlog' | 'unstarted' } = {}): IssueRec {
+function newIssue(title: string, opts: { description?: string; delegated?: boolean; stateType?: 'backlog' | 'unstarted'; inProject?: boolean } = {}): IssueRec {
   const ws = c.world.workspace;
   const issue = store().addIssue({
     teamId: ws.team.id,
     title,
     description: opts.description ?? 'Made by the end-to-end test.',
     stateType: opts.stateType ?? 'backlog',
-    projectId: ws.project.id,
+    projectId: opts.inProject === false ? undefined : ws.project.id,
     creatorId: ws.user.id,
     delegateId: opts.delegated === false ? ws.user.id : app(),
   });
@@ -184,10 +192,11 @@ test('a mention in a reply runs once, in its own thread, for both webhook orders
       // A colleague's thread, written before kai had anything running on the issue.
       await linear.comment(issue.id, `Should we rename the greeting? (thread ${i})`);
       const root = [...store().comments.values()].find((x) => x.issueId === issue.id && x.body.includes(`(thread ${i})`))!;
+      // kai is already working on the issue (its workflow runs) when the mention comes.
       const { session: delegated } = await linear.startSession({ issueId: issue.id });
-      await answered(delegated.id);
       const text = `@kai what would you call it? (mention ${i})`;
       const { session, comment } = await linear.mention(issue.id, text, { parentId: root.id, delivery });
+      await answered(delegated.id);
       await answered(session.id);
       await quiet(issue.id);
       return { issue, root, delegated, session, comment, text };
@@ -235,7 +244,7 @@ test('a mention on someone else’s issue is answered and leaves it alone; a del
 test('Stop: nothing after the stop signal but one final response', async () => {
   const issue = newIssue('Work until stopped', { description: 'SLOW-WORK' });
   const { session } = await c.world.linear.startSession({ issueId: issue.id });
-  await waitFor('progress in the session', () => kai(session.id).filter((a) => a.content.type === 'action').length >= 3);
+  await waitFor('progress in the session', () => kai(session.id).some((a) => a.content.type === 'action'));
   const pressedAt = Date.now();
   const { activity: stop, delivery } = await c.world.linear.stopSession(session.id);
   // kai has the stop signal once its webhook is answered (Temporal accepted the signal).
@@ -316,6 +325,31 @@ describe('with only the Inbox notifications category for issue changes', () => {
   });
 });
 
+test('with no repository known for the issue kai asks which one; the answer picks it, runs the request that asked, and is remembered', async () => {
+  const { linear } = c.world;
+  const issue = newIssue('Fix the other app', { inProject: false });
+  const { session } = await linear.startSession({ issueId: issue.id });
+  const ask = await waitFor('the question', () => kai(session.id).find((a) => a.content.type === 'elicitation'));
+  expect(ask.signal).toBe('select');
+  expect((ask.signalMetadata as { options: Array<{ value: string }> }).options.map((o) => o.value).sort()).toEqual(['demo', 'other']);
+  await quiet(issue.id);
+  expect(store().sessionStatus(session.id)).toBe('awaitingInput');
+  expect(runsOf(session.id)).toEqual([]);
+  expect(finals(session.id)).toEqual([]);
+  await linear.prompt(session.id, 'other');
+  await answered(session.id);
+  await linear.prompt(session.id, 'One more thing');
+  await answered(session.id, 2);
+  await quiet(issue.id);
+  const runs = runsOf(session.id);
+  expect(runs).toHaveLength(2);
+  expect(runs.some((r) => r.prompt.includes('Fix the other app'))).toBe(true);
+  const repoOf = (cwd: string) => execFileSync('git', ['-C', cwd, 'rev-parse', '--path-format=absolute', '--git-common-dir'], { encoding: 'utf8' }).trim();
+  for (const r of runs) expect(realpathSync(repoOf(r.cwd))).toBe(realpathSync(join(other.repoPath, '.git')));
+  expect(kai(session.id).filter((a) => a.content.type === 'elicitation')).toHaveLength(1);
+  expect(responses(session.id)).toHaveLength(2);
+});
+
 test('a long answer is one response, with what does not fit before it as thoughts', async () => {
   const issue = newIssue('Explain everything', { description: 'LONG-ANSWER' });
   const { session } = await c.world.linear.startSession({ issueId: issue.id });
@@ -376,7 +410,9 @@ test('over the whole file: one final activity per message, no more turns than me
   for (const s of store().sessions.values()) {
     const all = activities(s.id);
     const messages = 1 + all.filter((a) => a.userId !== app() && a.content.type === 'prompt' && a.signal !== 'stop').length;
-    expect({ session: s.id, finals: finals(s.id).length }).toEqual({ session: s.id, finals: messages });
+    // A question (elicitation) ends its turn as a response or an error does.
+    const ends = kai(s.id).filter((a) => ['response', 'error', 'elicitation'].includes(a.content.type)).length;
+    expect({ session: s.id, ends }).toEqual({ session: s.id, ends: messages });
     expect(runsOf(s.id).length).toBeLessThanOrEqual(messages);
   }
   const refused = c.world.linear.requests().filter((r) => (r.errors ?? []).some((e) => /Argument Validation Error/.test(e)));

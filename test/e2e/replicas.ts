@@ -19,13 +19,13 @@ import { temporalAddress, uniqueTaskQueue, workflowBundle } from '../harness/tem
 const quietLogger = () => pino({ level: process.env.KAI_TEST_LOG ? 'debug' : 'silent' });
 
 /**
- * The engine: records each run (its agent session, then its prompt) in `$KAI_E2E_RUNS`, shows
+ * The engine: records each run (its agent session, directory and prompt) in `$KAI_E2E_RUNS`, shows
  * progress, and answers. A prompt with SLOW-WORK works (an action every 0.1 s) until stopped;
  * PAUSE-WORK works for 2 s; LONG-ANSWER answers with about 33,000 characters.
  */
 const ENGINE = `#!/bin/sh
 run=$(mktemp "$KAI_E2E_RUNS/run.XXXXXX")
-{ printf '%s\\n' "$KAI_AGENT_SESSION_ID"; printf '%s' "$KAI_PROMPT"; } > "$run"
+{ printf '%s\\n' "$KAI_AGENT_SESSION_ID"; printf '%s\\n' "$PWD"; printf '%s' "$KAI_PROMPT"; } > "$run"
 printf '%s\\n' '{"type":"thought","text":"Reading the request."}'
 case "$KAI_PROMPT" in
   *SLOW-WORK*) steps=300 ;;
@@ -49,6 +49,8 @@ esac
 
 export interface EngineRun {
   agentSessionId: string;
+  /** The working tree the engine ran in. */
+  cwd: string;
   prompt: string;
 }
 
@@ -177,8 +179,8 @@ export async function startCluster(opts: { adjust?: (c: KaiConfig) => KaiConfig 
       readdirSync(runsDir)
         .map((f) => readFileSync(join(runsDir, f), 'utf8'))
         .map((text) => {
-          const at = text.indexOf('\n');
-          return { agentSessionId: text.slice(0, at), prompt: text.slice(at + 1) };
+          const [agentSessionId = '', cwd = '', ...prompt] = text.split('\n');
+          return { agentSessionId, cwd, prompt: prompt.join('\n') };
         }),
     async restart(name) {
       const replica = replicas.find((r) => r.name === name)!;
