@@ -277,15 +277,21 @@ export function createGitActivities(deps: GitActivitiesDeps): GitActivities {
 
   // ------------------------------------------------------------------ prepare
 
-  async function gitPrepareWorktree(input: { issue: IssueContext; title: string }): Promise<Workspace> {
-    const project = resolveProject(config, input.issue.projectId, dataDir);
-    if (!project.repoPath)
+  async function gitPrepareWorktree(input: { issue: IssueContext; title: string; project?: string }): Promise<Workspace> {
+    // `project`: the alias the user picked when asked; otherwise the issue's Linear project decides.
+    const project = input.project ? resolveAlias(config, input.project, dataDir) : resolveProject(config, input.issue.projectId, dataDir);
+    if (!project.repoPath) {
+      // With projects configured but none known for the issue (or several that could serve),
+      // the details offer them: the workflow asks the user which one (an elicitation).
+      const choices = Object.keys(config.projects).filter((alias) => resolveAlias(config, alias, dataDir).repoPath);
       throw permanent(
         'notConfigured',
         `No repository is configured for ${input.issue.identifier}` +
           `${input.issue.projectId ? ` (Linear project ${input.issue.projectId})` : ''}: map the project in plugins.linear.project_map ` +
           `to an alias with [projects.<alias>] url = "<git URL>" (or path = "/local/checkout"), or add a "default" entry.`,
+        choices.length && !input.project ? { projects: choices } : undefined,
       );
+    }
     const repo = project.repoPath;
     const title = input.title || input.issue.title;
     const branch = branchFor(config, input.issue, title);
