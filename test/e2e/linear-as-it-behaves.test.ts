@@ -166,7 +166,11 @@ test('a reply in a session runs once, in that session, for both webhook orders a
     { body: 'Third reply', delivery: { order: 'comment-first', gapMs: 4500 } },
     { body: 'Fourth reply', delivery: { order: 'session-first', gapMs: 4500 } },
   ] as const;
-  await Promise.all([c.restart('viewer'), ...replies.map((r) => linear.prompt(session.id, r.body, { delivery: r.delivery }))]);
+  let restartedAt = -1;
+  await Promise.all([
+    c.restart('viewer').then(() => void (restartedAt = c.deliveries.length)),
+    ...replies.map((r) => linear.prompt(session.id, r.body, { delivery: r.delivery })),
+  ]);
   expect(c.replicas.find((r) => r.name === 'viewer')!.restarts).toBe(before + 1);
   await answered(session.id, 5);
   await quiet(issue.id);
@@ -176,6 +180,8 @@ test('a reply in a session runs once, in that session, for both webhook orders a
   expect(finals(session.id)).toHaveLength(5);
   expect((await c.sessions.status(issue.id)).turns).toBe(5);
   expect(kaiComments(issue.id)).toHaveLength(5);
+  // The restarted server took its share of this session's deliveries again.
+  expect(c.deliveries.slice(restartedAt).some((d) => d.replica === 'viewer')).toBe(true);
 });
 
 test('a mention in a reply runs once, in its own thread, for both webhook orders and a 0–5 s gap', async () => {
