@@ -18,7 +18,6 @@ import { DEFAULT_BINARIES, ENGINE_NAMES, buildInvocation, createParser, isEngine
 import { resolveEngine } from './resolve';
 import { EngineSpawnError, runEngineStream, type EngineProcessSpec } from './run-stream';
 import { applyScriptEdits, type ScriptEdit } from './script';
-import { statusQuery } from '../../workflows/signals';
 
 export interface EngineActivitiesDeps {
   config: KaiConfig;
@@ -48,34 +47,6 @@ function currentContext(): Context | undefined {
   } catch {
     return undefined; // called outside an activity (a plain unit test)
   }
-}
-
-/** Longest wait for the workflow to say whether the run was stopped, before a progress post. */
-const STOP_QUERY_TIMEOUT_MS = 2000;
-
-/** Asks the session workflow whether the user stopped this run: the stop signal reaches the
- *  workflow at once, the cancellation reaches this activity only with a heartbeat response. */
-function stopRequestedOf(ctx: Context | undefined): (() => Promise<boolean>) | undefined {
-  const run = ctx?.info.workflowExecution;
-  if (!ctx || !run) return undefined;
-  let handle: ReturnType<Context['client']['workflow']['getHandle']>;
-  try {
-    handle = ctx.client.workflow.getHandle(run.workflowId, run.runId);
-  } catch {
-    return undefined; // no client (a mock activity environment)
-  }
-  return async () => {
-    if (ctx.cancellationSignal.aborted) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${STOP_QUERY_TIMEOUT_MS} ms`)), STOP_QUERY_TIMEOUT_MS);
-    });
-    try {
-      return (await Promise.race([handle.query(statusQuery), timeout])).stopRequested;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 }
 
 export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivities {
@@ -118,7 +89,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const previous = readHeartbeatDetails(ctx?.info.heartbeatDetails);
     const resumeToken = input.resumeToken ?? (previous?.engine === engine ? previous.resumeToken : undefined);
 
-    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId, stopRequested: stopRequestedOf(ctx) });
+    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId, stopRequested: ctx ? async () => ctx.cancellationSignal.aborted : undefined });
     try {
       const first = await runOnce(engine, input, resumeToken, sink, ctx, log, previous?.run);
       if (!resumeToken || first.ok || !isResumeLost(first.error)) return first;

@@ -37,8 +37,8 @@ export interface ProgressSink {
 export interface ProgressRun {
   agentSessionId: string;
   issueId: string;
-  /** Whether the user stopped the run. Asked before each post: the stop reaches the workflow at
-   *  once, but this activity only with a heartbeat response, up to a second later. */
+  /** Whether the run was stopped (its cancellation arrived with a heartbeat response). Asked
+   *  before each post, so nothing queued before the stop is posted after it is known. */
   stopRequested?: () => Promise<boolean>;
 }
 
