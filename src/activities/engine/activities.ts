@@ -18,6 +18,7 @@ import { DEFAULT_BINARIES, ENGINE_NAMES, buildInvocation, createParser, isEngine
 import { resolveEngine } from './resolve';
 import { EngineSpawnError, runEngineStream, type EngineProcessSpec } from './run-stream';
 import { applyScriptEdits, type ScriptEdit } from './script';
+import { statusQuery } from '../../workflows/signals';
 
 export interface EngineActivitiesDeps {
   config: KaiConfig;
@@ -47,6 +48,30 @@ function currentContext(): Context | undefined {
   } catch {
     return undefined; // called outside an activity (a plain unit test)
   }
+}
+
+/** Longest wait for the session workflow to say whether the run was stopped (the RPC is
+ *  cancelled then, and the post goes ahead: the cancellation still stops the run). */
+const STOP_QUERY_DEADLINE_MS = 500;
+
+/** Whether the run was stopped: its cancellation arrived, or (sooner) the session workflow says
+ *  so. The stop signal reaches the workflow at once, this activity only with a heartbeat response. */
+function stopRequestedOf(ctx: Context | undefined): (() => Promise<boolean>) | undefined {
+  if (!ctx) return undefined;
+  const run = ctx.info.workflowExecution;
+  let client: Context['client'] | undefined;
+  try {
+    client = run ? ctx.client : undefined;
+  } catch {
+    client = undefined; // a mock activity environment has no client
+  }
+  return async () => {
+    if (ctx.cancellationSignal.aborted) return true;
+    if (!client || !run) return false;
+    const handle = client.workflow.getHandle(run.workflowId, run.runId);
+    const status = await client.withDeadline(Date.now() + STOP_QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+    return status.stopRequested;
+  };
 }
 
 export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivities {
@@ -89,7 +114,7 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const previous = readHeartbeatDetails(ctx?.info.heartbeatDetails);
     const resumeToken = input.resumeToken ?? (previous?.engine === engine ? previous.resumeToken : undefined);
 
-    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId, stopRequested: ctx ? async () => ctx.cancellationSignal.aborted : undefined });
+    const sink = deps.progress({ agentSessionId: input.agentSessionId, issueId: input.issueId, stopRequested: stopRequestedOf(ctx) });
     try {
       const first = await runOnce(engine, input, resumeToken, sink, ctx, log, previous?.run);
       if (!resumeToken || first.ok || !isResumeLost(first.error)) return first;

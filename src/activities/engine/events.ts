@@ -37,8 +37,8 @@ export interface ProgressSink {
 export interface ProgressRun {
   agentSessionId: string;
   issueId: string;
-  /** Whether the run was stopped (its cancellation arrived with a heartbeat response). Asked
-   *  before each post, so nothing queued before the stop is posted after it is known. */
+  /** Whether the run was stopped. Asked before each post: the stop reaches the session workflow
+   *  at once, but this activity only with a heartbeat response, up to about a second later. */
   stopRequested?: () => Promise<boolean>;
 }
 
