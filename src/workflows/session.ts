@@ -197,7 +197,10 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
   async function graceLoop(): Promise<void> {
     for (;;) {
       await condition(() => session.held.length > 0);
-      const commentId = session.held[0]!.commentId!;
+      // The comment's session event may have claimed it in the same activation, before this
+      // loop resumed: then there is nothing to wait for.
+      const commentId = session.held[0]?.commentId;
+      if (!commentId) continue;
       const claimed = await condition(() => !session.held.some((h) => h.commentId === commentId), opts.commentGraceMs, {
         summary: 'grace: wait for the comment\'s agent session event',
       });

@@ -40,6 +40,26 @@ test('a mention whose Comment webhook comes first, and its session event seconds
   }
 });
 
+test('a mention whose Comment webhook and session event reach the workflow in one task runs once, in the new session', async () => {
+  const r = await rig({ commentGraceMs: 30_000 });
+  try {
+    await r.event('session-a', 'Set things up', { threadId: 'root-a' }, 'created');
+    await waitFor('the first answer', () => r.fakes.finals().length === 1);
+    await r.pauseWorkers(async () => {
+      await r.comment('@kai fix the build', { commentId: 'c-mention', threadId: 'c-mention' });
+      await r.event('session-m', '@kai fix the build', { commentId: 'c-mention', threadId: 'c-mention' }, 'created');
+    });
+    await waitFor('the mention answer', () => r.fakes.finals().filter((f) => f.agentSessionId === 'session-m').length === 1);
+    await r.barrier();
+    expect(runs(r.fakes)).toEqual([
+      { prompt: 'Set things up', agentSessionId: 'session-a' },
+      { prompt: '@kai fix the build', agentSessionId: 'session-m' },
+    ]);
+  } finally {
+    await r.finish();
+  }
+});
+
 test('a reply whose session event comes first is not run again by its Comment webhook', async () => {
   const r = await rig();
   try {

@@ -42,17 +42,33 @@ export async function workersFor(fakes: FakeActivities): Promise<string> {
   current = fakes.activities();
   if (!shared) {
     const taskQueue = uniqueTaskQueue('session');
-    const forward = Object.fromEntries(
-      Object.keys(current).map((name) => [name, (input: unknown) => (current as unknown as Record<string, (i: unknown) => Promise<unknown>>)[name]!(input)]),
-    ) as unknown as Activities;
-    const workers = await startTestWorkers(env, taskQueue, forward);
+    const workers = await startTestWorkers(env, taskQueue, forwarding(current));
     shared = { workers, running: workers.run(), taskQueue };
   }
   return shared.taskQueue;
 }
 
+/** Activities that call whichever test's recording activities are current. */
+function forwarding(names: Activities): Activities {
+  return Object.fromEntries(
+    Object.keys(names).map((name) => [name, (input: unknown) => (current as unknown as Record<string, (i: unknown) => Promise<unknown>>)[name]!(input)]),
+  ) as unknown as Activities;
+}
+
+async function pauseSharedWorkers(whileDown: () => Promise<void>): Promise<void> {
+  const { workers, running, taskQueue } = shared!;
+  workers.shutdown();
+  await running;
+  await whileDown();
+  const again = await startTestWorkers(env, taskQueue, forwarding(current!));
+  shared = { workers: again, running: again.run(), taskQueue };
+}
+
 export interface Rig {
   fakes: FakeActivities;
+  /** Stops the file's workers, runs `whileDown` (signals sent then reach the workflow together,
+   *  in one workflow task), and starts them again on the same task queue. */
+  pauseWorkers(whileDown: () => Promise<void>): Promise<void>;
   sessions: SessionClient;
   handle: WorkflowHandle;
   issueId: string;
@@ -77,6 +93,9 @@ export async function rig(options?: SessionInput['options']): Promise<Rig> {
   let barriers = 0;
   return {
     fakes,
+    async pauseWorkers(whileDown) {
+      await pauseSharedWorkers(whileDown);
+    },
     sessions,
     handle,
     issueId,

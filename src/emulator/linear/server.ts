@@ -98,12 +98,13 @@ export interface LinearEmulator {
   /** An @mention of the app written as a reply in the thread of `parentId` (or top-level without
    *  it): a new session whose `comment` is the thread root and whose `sourceCommentId` is the
    *  mention; sends the mention's `Comment` webhook and the `created` event (user-message order). */
-  mention(issueId: string, body: string, opts?: { parentId?: string; userId?: string; guidance?: string[] }): Promise<{ session: SessionRec; comment: CommentRec; delivery?: DeliveryResult; commentDelivery?: DeliveryResult }>;
+  mention(issueId: string, body: string, opts?: { parentId?: string; userId?: string; guidance?: string[]; delivery?: Partial<UserMessageDelivery> }): Promise<{ session: SessionRec; comment: CommentRec; delivery?: DeliveryResult; commentDelivery?: DeliveryResult }>;
   /** A user message in a session: a reply in the session thread, a prompt activity, and both
    *  the `Comment` and the `prompted` webhooks in the configured order. Stop (`signal: 'stop'`)
    *  comes from Linear's menu and writes no comment. */
-  prompt(sessionId: string, body: string, opts?: { signal?: 'stop' | 'continue' | 'auth' | 'select'; signalMetadata?: Record<string, unknown>; userId?: string; send?: boolean }): Promise<{ activity: ActivityRec; delivery?: DeliveryResult; comment?: CommentRec; commentDelivery?: DeliveryResult }>;
-  /** Sets the order and gap of the two webhooks of a user message. */
+  prompt(sessionId: string, body: string, opts?: { signal?: 'stop' | 'continue' | 'auth' | 'select'; signalMetadata?: Record<string, unknown>; userId?: string; send?: boolean; delivery?: Partial<UserMessageDelivery> }): Promise<{ activity: ActivityRec; delivery?: DeliveryResult; comment?: CommentRec; commentDelivery?: DeliveryResult }>;
+  /** Sets the order and gap of the two webhooks of a user message (`mention` and `prompt` also
+   *  take a `delivery` of their own, for messages sent concurrently). */
   setUserMessageDelivery(delivery: Partial<UserMessageDelivery>): void;
   /** Sets the webhook categories enabled in the app. */
   setWebhookCategories(categories: readonly WebhookCategory[]): void;
@@ -410,7 +411,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
       const root = comment.parentId ? store.threadRoot(comment.id) : comment;
       const session = store.addSession({ issueId: issue.id, commentId: root.id, sourceCommentId: comment.id, creatorId: userId });
       if (!webhookUrl) return { session, comment };
-      const pair = await sendPair(webhooks.commentCreated(comment), webhooks.agentSessionCreated(session, { guidance: o.guidance }));
+      const pair = await sendPair(webhooks.commentCreated(comment), webhooks.agentSessionCreated(session, { guidance: o.guidance }), o.delivery);
       return { session, comment, delivery: pair.session, commentDelivery: pair.comment };
     },
     async prompt(sessionId, body, o = {}) {
@@ -434,7 +435,7 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
       if (o.send === false || (!webhookUrl && o.send !== true)) return { activity, comment };
       const prompted = webhooks.agentSessionPrompted(session, activity);
       if (!comment) return { activity, delivery: await sendIf('AgentSessionEvent', prompted) };
-      const pair = await sendPair(webhooks.commentCreated(comment), prompted);
+      const pair = await sendPair(webhooks.commentCreated(comment), prompted, o.delivery);
       return { activity, comment, delivery: pair.session, commentDelivery: pair.comment };
     },
     stopSession: (sessionId) => emulator.prompt(sessionId, 'Stop', { signal: 'stop' }),
@@ -501,8 +502,12 @@ export async function startLinearEmulator(opts: LinearEmulatorOptions = {}): Pro
   }
 
   /** The two webhooks of one user message, in the configured order and gap. */
-  async function sendPair(comment: WebhookPayload, session: WebhookPayload): Promise<{ comment?: DeliveryResult; session?: DeliveryResult }> {
-    const { order, gapMs } = userMessage;
+  async function sendPair(
+    comment: WebhookPayload,
+    session: WebhookPayload,
+    delivery: Partial<UserMessageDelivery> = {},
+  ): Promise<{ comment?: DeliveryResult; session?: DeliveryResult }> {
+    const { order, gapMs } = { ...userMessage, ...delivery };
     const gap = () => (gapMs > 0 ? sleep(gapMs) : Promise.resolve());
     if (order === 'comment-first') {
       const c = await sendIf('Comment', comment);

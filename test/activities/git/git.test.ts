@@ -8,7 +8,7 @@ import { branchNameProblem } from '../../../src/activities/git/refname';
 import { parseRepoSlug } from '../../../src/activities/git/github';
 import { configSchema, type KaiConfig } from '../../../src/config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../../../src/emulator/github';
-import { issue } from './fixtures';
+import { failureOf, issue } from './fixtures';
 
 const sh = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
@@ -107,6 +107,19 @@ describe('worktrees', () => {
   it('says which setting is missing when no repository is mapped', async () => {
     const acts = createGitActivities({ config: configSchema.parse({}) });
     await expect(acts.gitPrepareWorktree({ issue: issue(), title: 'T' })).rejects.toThrow(/project_map/);
+  });
+
+  it('offers the configured projects when several could serve the issue, and works in the one picked', async () => {
+    const other = path.join(root, 'other');
+    sh(root, 'clone', '--quiet', origin, other);
+    const acts = createGitActivities({ config: config({ projects: { app: { path: repo }, web: { path: other } } }) });
+    const unmapped = issue({ projectId: undefined });
+    const failure = (await failureOf(acts.gitPrepareWorktree({ issue: unmapped, title: 'T' }))) as { type?: string; details?: unknown[] };
+    expect(failure.type).toBe('NotConfigured');
+    expect(failure.details).toEqual([{ projects: ['app', 'web'] }]);
+    const ws = await acts.gitPrepareWorktree({ issue: unmapped, title: 'T', project: 'web' });
+    expect(ws.repoPath).toBe(other);
+    expect(realpathSync(sh(ws.worktreePath, 'rev-parse', '--path-format=absolute', '--git-common-dir'))).toBe(realpathSync(path.join(other, '.git')));
   });
 });
 
