@@ -1,0 +1,288 @@
+// kai run as several pods would run it, on one machine: three worker processes, each with its
+// own data directory and HOME (its "volume"), two webhook processes, and nothing shared between
+// them but the Temporal server and one remote, a bare repository (`[projects.app] url =
+// "file://…"`). Linear and GitHub are kai's emulators; the engine is a script that records the
+// worker it ran on, its pid and its turn. Processes are SIGTERMed (a rolling deploy) or
+// SIGKILLed (a lost pod); every engine of a process that is gone must be gone too (kai's engine
+// containment, never the test's hand). Counted exactly: one final response per turn, one pull
+// request per issue, every turn's change on the issue's one branch on the remote.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDemoRepository, offlineConfig } from '../../src/app/stack';
+import { defaultConfig, type KaiConfig } from '../../src/config/schema';
+import { startGitHubEmulator, type GitHubEmulator } from '../../src/emulator/github';
+import { startLinearEmulator, type LinearEmulator } from '../../src/emulator/linear';
+import type { IssueRec, SessionRec } from '../../src/emulator/linear/store';
+import { issueWorkflowId } from '../../src/names';
+import { processAlive } from '../activities/engine/helpers';
+import { connectTestEnv, temporalAddress, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
+
+jest.setTimeout(180_000);
+
+const REPOSITORY = 'kai-scale/app';
+const WORKERS = ['w1', 'w2', 'w3'] as const;
+
+/**
+ * The engine: streams a thought every 100 ms for `ms=<n>` of its prompt, then appends
+ * "turn <id>" (`turn=<id>` of its prompt) to TURNS.md and answers with the worker it ran on.
+ * At start it writes its pid to MP_PIDS/<worker>-<pid> (content: its turn id and working directory).
+ */
+const ENGINE = String.raw`
+const fs = require('node:fs');
+const path = require('node:path');
+const prompt = process.env.KAI_PROMPT || '';
+const ms = Number((/ms=(\d+)/.exec(prompt) || [])[1] || 300);
+const turn = (/turn=(\S+)/.exec(prompt) || [])[1] || '?';
+const worker = process.env.MP_WORKER;
+fs.writeFileSync(path.join(process.env.MP_PIDS, worker + '-' + process.pid), JSON.stringify({ turn, cwd: process.cwd() }));
+const out = (e) => process.stdout.write(JSON.stringify(e) + '\n');
+const sleep = (t) => new Promise((r) => setTimeout(r, t));
+(async () => {
+  out({ type: 'started', resumeToken: process.env.KAI_RESUME_TOKEN || 'conversation-' + turn });
+  for (let t = 0; t < ms; t += 100) {
+    out({ type: 'thought', text: 'Working on turn ' + turn });
+    await sleep(100);
+  }
+  fs.appendFileSync('TURNS.md', 'turn ' + turn + '\n');
+  out({ type: 'completed', ok: true, answer: 'Did turn ' + turn + ' on worker=' + worker + '.' });
+})();
+`;
+
+interface Pod {
+  name: string;
+  role: 'worker' | 'webhook';
+  proc: ChildProcess;
+  /** The webhook's URL (webhook pods). */
+  url?: string;
+}
+
+let env: TestEnv;
+let linear: LinearEmulator;
+let github: GitHubEmulator;
+let root: string;
+let originPath: string;
+let pidsDir: string;
+let taskQueue: string;
+let base: KaiConfig;
+const pods = new Map<string, Pod>();
+const issues: IssueRec[] = [];
+
+const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+
+/** The configuration file of one pod: the shared one, with the worker's name in its engine env. */
+function configFor(name: string): string {
+  const script = base.engines.script!;
+  const config: KaiConfig = { ...base, engines: { ...base.engines, script: { ...script, env: { ...script.env, MP_WORKER: name, MP_PIDS: pidsDir } } } };
+  const file = join(root, `${name}.config.json`);
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  return file;
+}
+
+/** Starts (or restarts, with the same data directory and HOME) the pod `name`. */
+async function startPod(name: string, role: Pod['role']): Promise<Pod> {
+  const home = join(root, name, 'home');
+  const data = join(root, name, 'data');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(data, { recursive: true });
+  const proc = fork(join(__dirname, '..', 'harness', 'ts-child.js'), [join(__dirname, 'pod-child.ts')], {
+    env: { ...process.env, KAI_POD_ROLE: role, KAI_POD_CONFIG: configFor(name), KAI_DATA_DIR: data, HOME: home },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const ready = await new Promise<{ url?: string }>((resolve, reject) => {
+    proc.once('message', (m) => resolve(m as { url?: string }));
+    proc.once('exit', (code) => reject(new Error(`pod ${name} exited (${code}) before it was ready: ${stderr}`)));
+  });
+  const pod: Pod = { name, role, proc, url: ready.url };
+  pods.set(name, pod);
+  return pod;
+}
+
+/** Stops pod `name` with `signal`; once it is gone, every engine it started must be gone too. */
+async function stopPod(name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const pod = pods.get(name)!;
+  pod.proc.kill(signal);
+  await exited(pod.proc);
+  const engines = enginesOf(name);
+  await waitFor(`${name}'s engines to end with it (${engines.map((e) => e.pid).join(', ')})`, () => engines.every((e) => !processAlive(e.pid)), 20_000);
+}
+
+async function restartPod(name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const role = pods.get(name)!.role;
+  await stopPod(name, signal);
+  await startPod(name, role);
+}
+
+/** Every engine process a worker started so far, with the turn it ran and where. */
+function enginesOf(worker: string): Array<{ pid: number; turn: string; cwd: string }> {
+  return readdirSync(pidsDir)
+    .filter((f) => f.startsWith(`${worker}-`))
+    .map((f) => ({ pid: Number(f.slice(worker.length + 1)), ...(JSON.parse(readFileSync(join(pidsDir, f), 'utf8')) as { turn: string; cwd: string }) }));
+}
+
+
+function webhookUrl(name: string): string {
+  return pods.get(name)!.url!;
+}
+
+function newIssue(title: string): IssueRec {
+  const ws = linear.workspace!;
+  const issue = linear.state.addIssue({
+    teamId: ws.team.id,
+    title,
+    description: 'Made by the multi-pod test.',
+    stateType: 'backlog',
+    projectId: ws.project.id,
+    creatorId: ws.user.id,
+    delegateId: linear.state.appUser.id,
+  });
+  issues.push(issue);
+  return issue;
+}
+
+/** Delegates `issue` to kai through webhook pod `via`. */
+async function startSession(issue: IssueRec, via: string): Promise<SessionRec> {
+  linear.setWebhookUrl(webhookUrl(via));
+  const { session, delivery } = await linear.startSession({ issueId: issue.id, send: true });
+  expect(delivery?.status).toBe(200);
+  return session;
+}
+
+/** A follow-up message in the session, through webhook pod `via`. */
+async function followUp(session: SessionRec, body: string, via: string): Promise<void> {
+  linear.setWebhookUrl(webhookUrl(via));
+  const { delivery } = await linear.prompt(session.id, body);
+  expect(delivery?.status).toBe(200);
+}
+
+/** kai's final activities (responses and errors) in the session, in order. */
+function finals(session: SessionRec): Array<{ type: string; body: string }> {
+  const store = linear.state;
+  return (store.sessionActivities.get(session.id) ?? [])
+    .map((id) => store.activities.get(id)!)
+    .filter((a) => a.userId === store.appUser.id && (a.content.type === 'response' || a.content.type === 'error'))
+    .map((a) => ({ type: a.content.type, body: String(a.content.body ?? '') }));
+}
+
+/** The worker the turn answered by `body` ran on. */
+function workerOf(body: string): string | undefined {
+  return /worker=(w\d)/.exec(body)?.[1];
+}
+
+function pullRequestsOf(issue: IssueRec) {
+  return (github.state.repos[REPOSITORY]?.pulls ?? []).filter((p) => (p.title ?? '').startsWith(`${issue.identifier}:`));
+}
+
+/** TURNS.md on the remote's branch `ref`, one line per turn that changed it. */
+function turnsOnRemote(ref: string): string[] {
+  const text = execFileSync('git', ['--git-dir', originPath, 'show', `${ref}:TURNS.md`], { encoding: 'utf8' });
+  return text.split('\n').filter(Boolean);
+}
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  root = mkdtempSync(join(tmpdir(), 'kai-multipod-'));
+  pidsDir = join(root, 'engine-pids');
+  mkdirSync(pidsDir);
+  linear = await startLinearEmulator({ seed: { issueTitle: 'Multi-pod workspace issue' } });
+  github = await startGitHubEmulator({ repos: [REPOSITORY] });
+  // The remote: a bare repository with a main branch (the local checkout beside it is not used).
+  ({ originPath } = makeDemoRepository(root));
+  const engineFile = join(root, 'engine.js');
+  writeFileSync(engineFile, ENGINE);
+  taskQueue = uniqueTaskQueue('multipod');
+  const ws = linear.workspace!;
+  const offline = offlineConfig(defaultConfig(), { linear, github, workspace: ws, repository: REPOSITORY, repoPath: join(root, 'app'), originPath });
+  base = {
+    ...offline,
+    default_engine: 'script',
+    projects: { app: { url: `file://${originPath}` } },
+    plugins: { ...offline.plugins, linear: { ...offline.plugins.linear, project_map: { [ws.project.id]: 'app' } } },
+    engines: { ...offline.engines, script: { args: [], env: {}, command: `${JSON.stringify(process.execPath)} ${JSON.stringify(engineFile)}` } },
+    transports: { ...offline.transports, linear: { ...offline.transports.linear, app_id: linear.state.appUser.id } },
+    temporal: { ...offline.temporal, address: temporalAddress(), task_queue: taskQueue, engine_task_queue: undefined },
+    limits: { ...offline.limits, concurrent_engine_runs: 2, engine_heartbeat_timeout_s: 3 },
+  };
+  await Promise.all([...WORKERS.map((w) => startPod(w, 'worker')), startPod('hookA', 'webhook'), startPod('hookB', 'webhook')]);
+});
+
+afterAll(async () => {
+  await Promise.all(
+    issues.map((i) =>
+      env?.client.workflow
+        .getHandle(issueWorkflowId(i.id))
+        .terminate('multi-pod test finished')
+        .catch(() => undefined),
+    ),
+  );
+  for (const name of [...pods.keys()]) await stopPod(name, 'SIGKILL').catch(() => undefined);
+  await linear?.stop();
+  await github?.stop();
+  await env?.close();
+});
+
+test('a burst of sessions survives every process restarted in turn: one final response per turn, one PR per issue', async () => {
+  const burst = Array.from({ length: 6 }, (_, i) => newIssue(`Burst ${i} turn=B${i}a ms=1500`));
+  const sessions = await Promise.all(burst.map((issue, i) => startSession(issue, i % 2 ? 'hookB' : 'hookA')));
+  // A rolling deploy of the workers while the first turns run: each drains and comes back with its volume.
+  for (const w of WORKERS) await restartPod(w, 'SIGTERM');
+  await waitFor('every first turn to answer', () => sessions.every((s) => finals(s).length >= 1), 90_000, 100);
+  // Follow-ups while each webhook process restarts in turn: the other one takes the deliveries.
+  const restartA = restartPod('hookA', 'SIGTERM');
+  for (const [i, s] of sessions.slice(0, 3).entries()) await followUp(s, `turn=B${i}b ms=300`, 'hookB');
+  await restartA;
+  const restartB = restartPod('hookB', 'SIGTERM');
+  for (const [i, s] of sessions.slice(3).entries()) await followUp(s, `turn=B${i + 3}b ms=300`, 'hookA');
+  await restartB;
+  await waitFor('every follow-up to answer', () => sessions.every((s) => finals(s).length >= 2), 90_000, 100);
+  await linear.settled();
+
+  for (const [i, s] of sessions.entries()) {
+    const f = finals(s);
+    expect(f.map((x) => x.type)).toEqual(['response', 'response']);
+    expect(f[0]!.body).toContain(`Did turn B${i}a`);
+    expect(f[1]!.body).toContain(`Did turn B${i}b`);
+    const prs = pullRequestsOf(burst[i]!);
+    expect(prs).toHaveLength(1);
+    expect(turnsOnRemote(prs[0]!.head.ref)).toEqual([`turn B${i}a`, `turn B${i}b`]);
+  }
+});
+
+test('a holder SIGKILLed between turns and during a turn: the follow-ups continue on another worker, on the same branch', async () => {
+  const issue = newIssue('Holder loss turn=H1 ms=300');
+  const session = await startSession(issue, 'hookA');
+  await waitFor('the first turn to answer', () => finals(session).length === 1, 60_000, 100);
+  const first = workerOf(finals(session)[0]!.body)!;
+  expect(WORKERS).toContain(first);
+
+  // Between turns: the worker that ran the first turn is lost.
+  await stopPod(first, 'SIGKILL');
+  await followUp(session, 'turn=H2 ms=300', 'hookB');
+  await waitFor('the second turn to answer', () => finals(session).length === 2, 60_000, 100);
+  const second = workerOf(finals(session)[1]!.body)!;
+  expect(second).not.toBe(first);
+  await startPod(first, 'worker');
+
+  // During a turn: the worker running the engine is lost mid-stream.
+  await followUp(session, 'turn=H3 ms=8000', 'hookA');
+  const running = await waitFor('the third turn engine to start', () => WORKERS.find((w) => enginesOf(w).some((e) => e.turn === 'H3')), 60_000, 50);
+  await stopPod(running, 'SIGKILL');
+  await waitFor('the third turn to answer', () => finals(session).length === 3, 90_000, 100);
+  const third = workerOf(finals(session)[2]!.body)!;
+  expect(third).not.toBe(running);
+  await startPod(running, 'worker');
+  await linear.settled();
+
+  const f = finals(session);
+  expect(f.map((x) => x.type)).toEqual(['response', 'response', 'response']);
+  expect(f.map((x) => /Did turn (H\d)/.exec(x.body)?.[1])).toEqual(['H1', 'H2', 'H3']);
+  const prs = pullRequestsOf(issue);
+  expect(prs).toHaveLength(1);
+  // Every turn's change, once, on the issue's one branch: the killed engine wrote nothing.
+  expect(turnsOnRemote(prs[0]!.head.ref)).toEqual(['turn H1', 'turn H2', 'turn H3']);
+  // The lost turn ran twice: on the killed worker, then again on the one that answered.
+  expect(WORKERS.flatMap((w) => enginesOf(w).filter((e) => e.turn === 'H3').map(() => w)).sort()).toEqual([running, third].sort());
+});
