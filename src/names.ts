@@ -42,3 +42,9 @@ export function webUiWorkflowUrl(baseUrl: string, namespace: string, workflowId:
 export function engineTaskQueueFor(taskQueue: string): string {
   return `${taskQueue}-engine`;
 }
+
+/** A worker's own queue beside a shared one (`kai` -> `kai.worker.kai-worker-0`): the queue of
+ *  the issues whose worktree and engine home that worker holds. */
+export function workerTaskQueue(sharedQueue: string, workerName: string): string {
+  return `${sharedQueue}.worker.${workerName}`;
+}

@@ -14,5 +14,7 @@ export function sessionOptionsFromConfig(config: KaiConfig, engineTaskQueue?: st
     webUiBaseUrl: config.temporal.web_ui_url,
     cleanupWorktreeOnEnd: config.workspace.cleanup_on_end,
     engineTaskQueue,
+    holderStartTimeoutMs: limits.holder_start_timeout_s * 1000,
+    engineStartTimeoutMs: limits.engine_start_timeout_s * 1000,
   };
 }

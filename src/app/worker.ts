@@ -42,6 +42,7 @@ export async function createWorkersFromConfig(opts: ConfiguredWorkerOptions): Pr
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       engineTaskQueue: settings.engineTaskQueue,
+      workerName: settings.workerName,
       activities: wired.activities,
       concurrentEngineRuns: config.limits.concurrent_engine_runs,
       workflowBundle: opts.workflowBundle,

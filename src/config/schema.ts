@@ -89,6 +89,13 @@ export const projectSchema = z
     message: 'give the repository as either url = "<git URL>" (a remote each worker mirrors) or path = "/local/checkout", exactly one of them',
   });
 
+/** A worker name, as it appears in its task queue names. */
+export const workerNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+    message: 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit (a pod name fits)',
+  });
+
 export const temporalSchema = z
   .strictObject({
     address: z.string().default('localhost:7233'),
@@ -105,6 +112,9 @@ export const temporalSchema = z
       .optional(),
     task_queue: z.string().default('kai'),
     engine_task_queue: z.string().optional(),
+    /** This worker's name (KAI_WORKER_NAME wins; the host name, a StatefulSet's pod name, by
+     *  default): its own task queues, where the issues whose workspace it holds run, are named after it. */
+    worker_name: workerNameSchema.optional(),
     /** The Temporal Web UI kai links sessions to (Linear's "Temporal run" link, `kai status`); no link when unset. `kai dev` and `kai demo` use the UI of the dev server they start. */
     web_ui_url: z.string().url().optional(),
     /** Where the worker serves Temporal's Prometheus metrics (host:port); off when unset. */
@@ -158,6 +168,11 @@ export const limitsSchema = z
     /** How long a stopping worker lets running activities finish; deploy/ sizes the pod's
      *  terminationGracePeriodSeconds above it. */
     worker_shutdown_grace_s: seconds.default(30),
+    /** How long a workspace step (prepare, files, commit and push, ...) waits for the worker that
+     *  holds the issue to pick it up; past it the holder counts as gone and the turn moves. */
+    holder_start_timeout_s: seconds.default(60),
+    /** The same for an engine run, which may also wait for one of the holder's engine slots. */
+    engine_start_timeout_s: seconds.default(15 * 60),
   })
   .prefault({});
 

@@ -5,6 +5,15 @@ export interface Workspace {
   worktreePath: string;
   branch: string;
   baseBranch?: string;
+  /** The worker whose disk holds this worktree (set by the worker that prepared it). */
+  holder?: WorkspaceHolder;
+}
+
+/** A worker that holds workspaces, and its own task queues. */
+export interface WorkspaceHolder {
+  worker: string;
+  taskQueue: string;
+  engineTaskQueue: string;
 }
 
 export interface WorkspaceState {

@@ -5,7 +5,8 @@ import { Client, type ConnectionOptions } from '@temporalio/client';
 import { connectTracked } from './calls';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import type { KaiConfig } from '../config/schema';
+import * as os from 'node:os';
+import { workerNameSchema, type KaiConfig } from '../config/schema';
 import { engineTaskQueueFor } from '../names';
 
 export interface TemporalSettings {
@@ -13,6 +14,8 @@ export interface TemporalSettings {
   namespace: string;
   taskQueue: string;
   engineTaskQueue: string;
+  /** This worker's name: KAI_WORKER_NAME, else [temporal] worker_name, else the host name. */
+  workerName: string;
   /** The Temporal Web UI, when configured. */
   webUiUrl?: string;
   connection: NativeConnectionOptions;
@@ -52,9 +55,25 @@ export function temporalSettings(config: KaiConfig, env: NodeJS.ProcessEnv = pro
     namespace,
     taskQueue: t.task_queue,
     engineTaskQueue: t.engine_task_queue ?? engineTaskQueueFor(t.task_queue),
+    workerName: workerNameFrom(env, t.worker_name),
     webUiUrl: t.web_ui_url,
     connection,
   };
+}
+
+function workerNameFrom(env: NodeJS.ProcessEnv, configured: string | undefined): string {
+  const fromEnv = env.KAI_WORKER_NAME?.trim();
+  if (fromEnv) {
+    const checked = workerNameSchema.safeParse(fromEnv);
+    if (!checked.success) throw new Error(`KAI_WORKER_NAME "${fromEnv}" ${checked.error.issues[0]?.message ?? 'is not a valid worker name'}.`);
+    return fromEnv;
+  }
+  return configured ?? hostWorkerName();
+}
+
+/** The host name as a worker name (a pod name already is one). */
+function hostWorkerName(): string {
+  return os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100) || 'kai-worker';
 }
 
 const closers = new WeakMap<Client, (settleMs?: number) => Promise<void>>();

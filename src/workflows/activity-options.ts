@@ -1,5 +1,6 @@
 // The session's activities, one proxy per retry class: Linear writes, engine choice, engine
-// runs (long, heartbeating, on the engine queue), git, GitHub and files. Timeouts and attempt
+// runs (long, heartbeating, on an engine queue), git, GitHub and files. The workspace steps run
+// on the queues of the worker that holds the issue's worktree (see on()). Timeouts and attempt
 // counts come from the session's options; permanent failure types from src/domain/errors.ts.
 import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type {
@@ -10,6 +11,7 @@ import type {
   LinearElicitation,
 } from '../activities/types';
 import { PERMANENT_ERROR_TYPES } from '../domain/errors';
+import type { WorkspaceHolder } from '../domain/workspace';
 import { engineTaskQueueFor } from '../names';
 import type { SessionOptions } from './options';
 
@@ -32,11 +34,25 @@ function summarised<A extends object>(proxy: ActivityInterfaceFor<A>): Summarise
   });
 }
 
+export type WorkspaceGit = Omit<GitActivities, 'githubOpenPullRequest'>;
+
+/** The steps that touch an issue's worktree or engine home: they run where the workspace is. */
+export interface WorkspaceProxies {
+  git: Summarised<WorkspaceGit>;
+  files: Summarised<FilesActivities>;
+  engine: Summarised<EngineActivities>;
+}
+
 export interface SessionActivityProxies {
   linear: Summarised<LinearActivities & LinearElicitation>;
+  /** On the shared queues: workspace steps of histories from before workspaces had a holder. */
   engine: Summarised<EngineActivities>;
   git: Summarised<GitActivities>;
   files: Summarised<FilesActivities>;
+  /** The workspace steps on `holder`'s own queues, each given `holderStartTimeoutMs` to be picked
+   *  up (engine runs `engineStartTimeoutMs`); without a holder, on the shared queues, where any
+   *  worker takes them and becomes the holder. */
+  on(holder: WorkspaceHolder | undefined): WorkspaceProxies;
 }
 
 export function sessionActivities(opts: SessionOptions, taskQueue: string): SessionActivityProxies {
@@ -50,26 +66,6 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
       nonRetryableErrorTypes,
     },
   });
-  const resolve = proxyActivities<Pick<EngineActivities, 'engineResolve'>>({
-    startToCloseTimeout: opts.engineResolveTimeoutMs,
-    retry: { initialInterval: '1s', maximumAttempts: opts.engineResolveMaxAttempts, nonRetryableErrorTypes },
-  });
-  const run = proxyActivities<Pick<EngineActivities, 'engineRun'>>({
-    taskQueue: opts.engineTaskQueue ?? engineTaskQueueFor(taskQueue),
-    startToCloseTimeout: opts.engineTimeoutMs,
-    heartbeatTimeout: opts.engineHeartbeatTimeoutMs,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', maximumAttempts: opts.engineMaxAttempts, nonRetryableErrorTypes },
-  });
-  const git = proxyActivities<Omit<GitActivities, 'githubOpenPullRequest'>>({
-    startToCloseTimeout: opts.gitTimeoutMs,
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumAttempts: opts.gitMaxAttempts,
-      nonRetryableErrorTypes,
-    },
-  });
   const github = proxyActivities<Pick<GitActivities, 'githubOpenPullRequest'>>({
     startToCloseTimeout: opts.githubTimeoutMs,
     retry: {
@@ -80,25 +76,75 @@ export function sessionActivities(opts: SessionOptions, taskQueue: string): Sess
       nonRetryableErrorTypes,
     },
   });
+  const shared = workspaceProxies(opts, { engineTaskQueue: opts.engineTaskQueue ?? engineTaskQueueFor(taskQueue) });
+  const githubCalls = summarised<Pick<GitActivities, 'githubOpenPullRequest'>>(github);
+  return {
+    linear: summarised<LinearActivities & LinearElicitation>(linear),
+    engine: shared.engine,
+    git: {
+      gitPrepareWorktree: shared.git.gitPrepareWorktree,
+      gitPublish: shared.git.gitPublish,
+      gitDescribe: shared.git.gitDescribe,
+      gitCleanup: shared.git.gitCleanup,
+      gitCommitAndPush: shared.git.gitCommitAndPush,
+      githubOpenPullRequest: githubCalls.githubOpenPullRequest,
+    },
+    files: shared.files,
+    on: (holder) =>
+      holder
+        ? workspaceProxies(opts, {
+            taskQueue: holder.taskQueue,
+            engineTaskQueue: holder.engineTaskQueue,
+            scheduleToStartTimeout: opts.holderStartTimeoutMs,
+            engineScheduleToStartTimeout: opts.engineStartTimeoutMs,
+          })
+        : shared,
+  };
+}
+
+interface Placement {
+  /** Absent: the workflow's own (shared) queue. */
+  taskQueue?: string;
+  engineTaskQueue: string;
+  scheduleToStartTimeout?: number;
+  engineScheduleToStartTimeout?: number;
+}
+
+function workspaceProxies(opts: SessionOptions, at: Placement): WorkspaceProxies {
+  const place = { taskQueue: at.taskQueue, scheduleToStartTimeout: at.scheduleToStartTimeout };
+  const resolve = proxyActivities<Pick<EngineActivities, 'engineResolve'>>({
+    ...place,
+    startToCloseTimeout: opts.engineResolveTimeoutMs,
+    retry: { initialInterval: '1s', maximumAttempts: opts.engineResolveMaxAttempts, nonRetryableErrorTypes },
+  });
+  const run = proxyActivities<Pick<EngineActivities, 'engineRun'>>({
+    taskQueue: at.engineTaskQueue,
+    scheduleToStartTimeout: at.engineScheduleToStartTimeout,
+    startToCloseTimeout: opts.engineTimeoutMs,
+    heartbeatTimeout: opts.engineHeartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '2s', maximumAttempts: opts.engineMaxAttempts, nonRetryableErrorTypes },
+  });
+  const git = proxyActivities<WorkspaceGit>({
+    ...place,
+    startToCloseTimeout: opts.gitTimeoutMs,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumAttempts: opts.gitMaxAttempts,
+      nonRetryableErrorTypes,
+    },
+  });
   const files = proxyActivities<FilesActivities>({
+    ...place,
     startToCloseTimeout: opts.filesTimeoutMs,
     retry: { initialInterval: '2s', maximumAttempts: opts.filesMaxAttempts, nonRetryableErrorTypes },
   });
-  const gitCalls = summarised<Omit<GitActivities, 'githubOpenPullRequest'>>(git);
-  const githubCalls = summarised<Pick<GitActivities, 'githubOpenPullRequest'>>(github);
   const resolveCalls = summarised<Pick<EngineActivities, 'engineResolve'>>(resolve);
   const runCalls = summarised<Pick<EngineActivities, 'engineRun'>>(run);
   return {
-    linear: summarised<LinearActivities & LinearElicitation>(linear),
-    engine: { engineResolve: resolveCalls.engineResolve, engineRun: runCalls.engineRun },
-    git: {
-      gitPrepareWorktree: gitCalls.gitPrepareWorktree,
-      gitPublish: gitCalls.gitPublish,
-      gitDescribe: gitCalls.gitDescribe,
-      gitCleanup: gitCalls.gitCleanup,
-      gitCommitAndPush: gitCalls.gitCommitAndPush,
-      githubOpenPullRequest: githubCalls.githubOpenPullRequest,
-    },
+    git: summarised<WorkspaceGit>(git),
     files: summarised<FilesActivities>(files),
+    engine: { engineResolve: resolveCalls.engineResolve, engineRun: runCalls.engineRun },
   };
 }

@@ -107,3 +107,18 @@ export function recapText(record: ReadonlyArray<{ prompt: string; answer?: strin
   lines.push('The new request follows.');
   return lines.join('\n');
 }
+
+/** How the engine conversation went on after a turn moved to another worker. */
+export type MovedConversation = 'resumed' | 'recap' | 'new';
+
+/** The one line a user gets when the worker holding the issue was gone and the turn moved. */
+export function movedText(from: string, to: string | undefined, conversation: MovedConversation): string {
+  const there = to ? `worker ${to}` : 'another worker';
+  const how =
+    conversation === 'resumed'
+      ? 'and resumed the engine conversation'
+      : conversation === 'recap'
+        ? 'and started the engine conversation again from a recap of the earlier turns'
+        : 'and carried on';
+  return `The worker that held this issue (${from}) did not answer, so ${there} checked the branch out again from the remote ${how}.`;
+}

@@ -34,6 +34,11 @@ export interface SessionOptions {
   engineResolveTimeoutMs: number;
   engineResolveMaxAttempts: number;
   engineMaxAttempts: number;
+  /** How long a step on the worker that holds the issue's workspace waits to be picked up
+   *  before that worker counts as gone and the turn moves to another (schedule-to-start). */
+  holderStartTimeoutMs: number;
+  /** The same for an engine run, which may also wait for a free engine slot on the holder. */
+  engineStartTimeoutMs: number;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -56,6 +61,8 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   engineResolveTimeoutMs: 60 * 1000,
   engineResolveMaxAttempts: 5,
   engineMaxAttempts: 3,
+  holderStartTimeoutMs: 60 * 1000,
+  engineStartTimeoutMs: 15 * 60 * 1000,
 };
 
 export interface SessionInput {

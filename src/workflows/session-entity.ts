@@ -3,7 +3,7 @@
 // a server; the workflow (session.ts) owns one instance, wires the handlers to it and runs
 // the turns.
 import type { IssueRef } from '../domain/issue';
-import type { Workspace } from '../domain/workspace';
+import type { Workspace, WorkspaceHolder } from '../domain/workspace';
 import { parseCommand } from './commands';
 import { IDLE_STOP_TEXT, helpText } from './messages';
 import type { PromptSignal, ResetSignal, StopSignal } from './signals';
@@ -25,6 +25,9 @@ export interface CarriedState {
   seenDeliveryIds: string[];
   resumeTokens: Record<string, string>;
   workspace?: Workspace;
+  /** The worker whose disk holds the issue's worktree and engine home: later turns run their
+   *  workspace steps on its own queues (forgotten when it stops answering). */
+  holder?: WorkspaceHolder;
   issueStarted: boolean;
   externalUrlsSet: boolean;
   engine?: string;
@@ -85,6 +88,7 @@ export const PATCHES = {
   touchOnlyGiven: 'touch-only-what-kai-was-given',
   keepAlive: 'keep-held-sessions-alive',
   elicitRepository: 'elicit-repository',
+  workspaceOnHolder: 'workspace-on-its-holder',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
@@ -314,6 +318,15 @@ export class Session {
   /** Empties the queue (on stop) and returns what was dropped. */
   dropQueue(): QueueItem[] {
     return this.state.queue.splice(0);
+  }
+
+  /** The holder stopped answering: its worktree is out of reach, the next prepare (on the
+   *  shared queue) picks a new holder. Returns the one forgotten. */
+  forgetHolder(): WorkspaceHolder | undefined {
+    const lost = this.state.holder;
+    this.state.holder = undefined;
+    this.state.workspace = undefined;
+    return lost;
   }
 
   forgetResumeTokens(): void {

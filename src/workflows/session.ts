@@ -29,7 +29,7 @@ import { lifecyclePlan } from './plan';
 import { PATCHES, Session, describeDropped, type PendingPost, type QueueItem } from './session-entity';
 import { promptSignal, resetSignal, statusQuery, stopSignal, type PromptSignal } from './signals';
 import { sessionDetails } from './summary';
-import { describeError, runTurn, type TurnEnd } from './turn';
+import { describeError, runTurn, workspaceCalls, type TurnEnd } from './turn';
 import type { SessionPhase } from './types';
 
 export { DEFAULT_SESSION_OPTIONS, type SessionInput, type SessionOptions, type SessionResult };
@@ -76,8 +76,8 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     // arrived meanwhile (then it runs, and the session stays).
     await condition(() => postsDone() && allHandlersFinished());
     if (opts.cleanupWorktreeOnEnd && state.workspace) {
-      await acts.git
-        .gitCleanup({ workspace: state.workspace }, 'remove the worktree')
+      await workspaceCalls({ session, acts })
+        .git.gitCleanup({ workspace: state.workspace }, 'remove the worktree')
         .catch((err) => log.warn('Could not remove the worktree', { error: describeError(err) }));
       state.workspace = undefined;
     }
@@ -156,8 +156,8 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
     let work: WorkspaceState | undefined;
     if (state.workspace) {
       const workspace = state.workspace;
-      work = await acts.git
-        .gitDescribe({ workspace }, 'describe the worktree after stop')
+      work = await workspaceCalls({ session, acts })
+        .git.gitDescribe({ workspace }, 'describe the worktree after stop')
         .catch((err) => void log.warn('Could not describe the worktree after stop', { error: describeError(err) }));
     }
     try {

@@ -7,16 +7,18 @@ import {
   isCancellation,
   log,
   setCurrentDetails,
+  TimeoutFailure,
   uuid4,
 } from '@temporalio/workflow';
 import type { IssueContext } from '../domain/issue';
 import type { ExternalUrl } from '../domain/linear';
-import type { PublishResult, Workspace } from '../domain/workspace';
+import type { PublishResult, Workspace, WorkspaceHolder } from '../domain/workspace';
+import type { EngineRunResult } from '../activities/types';
 import { ErrorTypes } from '../domain/errors';
-import type { SessionActivityProxies } from './activity-options';
+import type { SessionActivityProxies, WorkspaceProxies } from './activity-options';
 import { parseCommand } from './commands';
 import { finalIds } from './final';
-import { elicitRepositoryText, errorText, finalText, helpText, recapText } from './messages';
+import { elicitRepositoryText, errorText, finalText, helpText, movedText, recapText } from './messages';
 import { lifecyclePlan, type LifecycleStep } from './plan';
 import { PATCHES, type Session } from './session-entity';
 import { sessionSummary } from './summary';
@@ -82,6 +84,74 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     if (ownPlan) await acts.linear.linearUpdateSession({ agentSessionId: prompt.agentSessionId, plan: lifecyclePlan(current) }, `plan: ${current}`);
   };
 
+  /** Prepare, attachments, engine choice and run: the steps that need the worktree. */
+  async function workOnHolder(): Promise<Worked | undefined> {
+    const issue = loaded!;
+    const who = issue.identifier;
+    const workspace = await step('prepare the worktree', async () => {
+      try {
+        return await ensureWorkspace(deps, issue);
+      } catch (err) {
+        // No repository known for the issue, or several could serve: ask (Linear's
+        // elicitation, the `select` signal); the answer picks it and runs this request.
+        const options = repositoryChoices(err);
+        if (!options || !deps.patched(PATCHES.elicitRepository)) throw err;
+        await acts.linear.linearElicit(
+          { agentSessionId: prompt.agentSessionId, activityId: uuid4(), body: elicitRepositoryText(who, options), options },
+          'ask which repository',
+        );
+        state.asking = { agentSessionId: prompt.agentSessionId, options, prompt };
+        return undefined;
+      }
+    });
+    if (!workspace) return undefined;
+    const work = workspaceCalls(deps);
+    const files = prompt.attachments?.length
+      ? await step('download attachments', () =>
+          work.files.filesDownloadAttachments(
+            { attachments: prompt.attachments!, workspace },
+            `download ${prompt.attachments!.length} attachment(s)`,
+          ),
+        )
+      : undefined;
+
+    const selection = await step('choose the engine', () =>
+      work.engine.engineResolve(
+        { issue, body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
+        `choose the engine (turn ${turnNo})`,
+      ),
+    );
+    state.model = selection.model;
+    if (state.engine !== selection.engine) {
+      state.engine = selection.engine;
+      deps.labelEngine(selection.engine);
+    }
+
+    if (showsEachStep && !shownWork) await step('show the plan', () => showPlan('Do the work'));
+    shownWork = true;
+    session.phase = 'running';
+    const hadToken = state.resumeTokens[selection.engine] !== undefined;
+    const run = await step(`run ${selection.engine}`, async () => {
+      const result = await work.engine.engineRun(
+        {
+          ...selection,
+          cwd: workspace.worktreePath,
+          resumeToken: state.resumeTokens[selection.engine],
+          recap: state.resumeTokens[selection.engine] ? recapText(state.record ?? [], state.prUrl) : undefined,
+          agentSessionId: prompt.agentSessionId,
+          issueId: deps.issueId,
+          issueIdentifier: who,
+        },
+        `run ${selection.engine} (turn ${turnNo})`,
+      );
+      if (result.resumeToken) state.resumeTokens[selection.engine] = result.resumeToken;
+      if (!result.ok) throw ApplicationFailure.nonRetryable(result.error || 'the engine reported a failure', ErrorTypes.engineFailed);
+      return result;
+    });
+    return { workspace, run, hadToken };
+  }
+  let shownWork = false;
+
   let loaded: IssueContext | undefined;
   try {
     if (showsEachStep) await step('show the plan', () => showPlan('Read the issue'));
@@ -95,7 +165,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
       await step(`/file ${command.op}`, async () => {
         session.phase = 'preparing';
         const workspace = await ensureWorkspace(deps, issue);
-        const reply = await acts.files.filesCommand(
+        const reply = await workspaceCalls(deps).files.filesCommand(
           { op: command.op, path: command.path, attachments: prompt.attachments ?? [], workspace, agentSessionId: prompt.agentSessionId },
           `/file ${command.op} in ${who}`,
         );
@@ -117,63 +187,33 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     }
 
     session.phase = 'preparing';
-    const workspace = await step('prepare the worktree', async () => {
+    // The workspace steps run on the worker that holds the worktree; when it stops answering,
+    // the turn starts them again on another worker, which prepares the branch from the remote.
+    const onHolder = deps.patched(PATCHES.workspaceOnHolder);
+    let moved: WorkspaceHolder | undefined;
+    let worked: Worked | undefined;
+    for (let moves = 0; ; moves++) {
       try {
-        return await ensureWorkspace(deps, issue);
+        worked = await workOnHolder();
+        break;
       } catch (err) {
-        // No repository known for the issue, or several could serve: ask (Linear's
-        // elicitation, the `select` signal); the answer picks it and runs this request.
-        const options = repositoryChoices(err);
-        if (!options || !deps.patched(PATCHES.elicitRepository)) throw err;
-        await acts.linear.linearElicit(
-          { agentSessionId: prompt.agentSessionId, activityId: uuid4(), body: elicitRepositoryText(who, options), options },
-          'ask which repository',
-        );
-        state.asking = { agentSessionId: prompt.agentSessionId, options, prompt };
-        return undefined;
+        if (!onHolder || !holderLost(err) || moves >= MAX_MOVES) throw err;
+        const lost = session.forgetHolder();
+        moved ??= lost;
+        log.warn('The worker holding the workspace did not pick up its step; moving the turn', { holder: lost?.worker, error: describeError(err) });
       }
-    });
-    if (!workspace) return end;
-    const files = prompt.attachments?.length
-      ? await step('download attachments', () =>
-          acts.files.filesDownloadAttachments(
-            { attachments: prompt.attachments!, workspace },
-            `download ${prompt.attachments!.length} attachment(s)`,
-          ),
-        )
-      : undefined;
-
-    const selection = await step('choose the engine', () =>
-      acts.engine.engineResolve(
-        { issue, body: prompt.body, promptContext: prompt.promptContext, followUp: turnNo > 1 || prompt.source !== 'created', files },
-        `choose the engine (turn ${turnNo})`,
-      ),
-    );
-    state.model = selection.model;
-    if (state.engine !== selection.engine) {
-      state.engine = selection.engine;
-      deps.labelEngine(selection.engine);
     }
-
-    if (showsEachStep) await step('show the plan', () => showPlan('Do the work'));
-    session.phase = 'running';
-    const run = await step(`run ${selection.engine}`, async () => {
-      const result = await acts.engine.engineRun(
-        {
-          ...selection,
-          cwd: workspace.worktreePath,
-          resumeToken: state.resumeTokens[selection.engine],
-          recap: state.resumeTokens[selection.engine] ? recapText(state.record ?? [], state.prUrl) : undefined,
-          agentSessionId: prompt.agentSessionId,
-          issueId: deps.issueId,
-          issueIdentifier: who,
-        },
-        `run ${selection.engine} (turn ${turnNo})`,
-      );
-      if (result.resumeToken) state.resumeTokens[selection.engine] = result.resumeToken;
-      if (!result.ok) throw ApplicationFailure.nonRetryable(result.error || 'the engine reported a failure', ErrorTypes.engineFailed);
-      return result;
-    });
+    if (!worked) return end;
+    const { workspace, run } = worked;
+    if (moved) {
+      const conversation = !worked.hadToken ? 'new' : run.resumeLost ? 'recap' : 'resumed';
+      await acts.linear
+        .linearAcknowledge(
+          { agentSessionId: prompt.agentSessionId, activityId: uuid4(), body: movedText(moved.worker, state.holder?.worker, conversation) },
+          `moved from ${moved.worker} to ${state.holder?.worker ?? 'another worker'}`,
+        )
+        .catch((e) => log.warn('Could not say where the turn moved', { error: describeError(e) }));
+    }
     if (run.planPublished) ownPlan = false;
     session.recordTurn(prompt.body, run.answer);
 
@@ -230,6 +270,8 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     const failed = err instanceof StepFailed ? err.step : 'the run';
     const message = err instanceof StepFailed ? err.message : describeError(err);
     state.lastError = `${failed}: ${message}`;
+    // A holder lost after the engine ran (commit and push): the next turn prepares elsewhere.
+    if (holderLost(err)) session.forgetHolder();
     log.error('Turn failed', { step: failed, error: message });
     const issue = loaded;
     await CancellationScope.nonCancellable(async () => {
@@ -258,24 +300,58 @@ type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 /** Commit and push (git), then open or update the pull request (GitHub): two activities, two
  *  retry classes. Histories from before the split replay the single gitPublish. */
 async function publishWork(deps: TurnDeps, step: Step, issue: IssueContext, workspace: Workspace, summary: string): Promise<PublishResult> {
-  const { git } = deps.acts;
+  const { git: github } = deps.acts;
+  const { git } = workspaceCalls(deps);
   if (!deps.patched(PATCHES.gitPushThenPullRequest)) {
     return step('commit and open the pull request', () => git.gitPublish({ issue, workspace, summary }, 'commit, push and open the PR'));
   }
   const pushed = await step('commit and push', () => git.gitCommitAndPush({ issue, workspace, summary }, `commit and push ${workspace.branch}`));
   const pullRequest = await step('open the pull request', () =>
-    git.githubOpenPullRequest({ issue, workspace, summary, commitSha: pushed.commitSha }, 'open PR'),
+    github.githubOpenPullRequest({ issue, workspace, summary, commitSha: pushed.commitSha }, 'open PR'),
   );
   return { changed: pushed.changed || pullRequest !== undefined, commitSha: pushed.commitSha, pullRequest };
 }
 
+/** The worktree for this turn. Where workspaces have holders, prepared every turn (on the
+ *  holder, or on the shared queue by whichever worker takes it): the mirror is fetched and a
+ *  worktree lost with its worker's disk is made again from the branch on the remote. */
 async function ensureWorkspace(deps: TurnDeps, issue: IssueContext): Promise<Workspace> {
   const state = deps.session.state;
-  if (!state.workspace) {
+  const everyTurn = deps.patched(PATCHES.workspaceOnHolder);
+  if (!state.workspace || everyTurn) {
     const input = state.project ? { issue, title: issue.title, project: state.project } : { issue, title: issue.title };
-    state.workspace = await deps.acts.git.gitPrepareWorktree(input, `prepare the worktree for ${issue.identifier}`);
+    const prepare = everyTurn ? deps.acts.on(state.holder).git : deps.acts.git;
+    state.workspace = await prepare.gitPrepareWorktree(input, `prepare the worktree for ${issue.identifier}`);
+    if (everyTurn && state.workspace.holder) state.holder = state.workspace.holder;
   }
   return state.workspace;
+}
+
+/** The workspace steps: on the holder's queues once one is known. Histories from before
+ *  workspaces had holders never learn one, so they keep the shared queues. */
+export function workspaceCalls(deps: { session: Session; acts: SessionActivityProxies }): WorkspaceProxies {
+  const { acts, session } = deps;
+  return session.state.holder ? acts.on(session.state.holder) : { git: acts.git, files: acts.files, engine: acts.engine };
+}
+
+/** Turns one holder loss may move (each move waits for a worker to take the prepare). */
+const MAX_MOVES = 3;
+
+interface Worked {
+  workspace: Workspace;
+  run: EngineRunResult;
+  /** The run was given a conversation to resume. */
+  hadToken: boolean;
+}
+
+/** A workspace step was not picked up in time: the worker that holds the workspace is gone. */
+export function holderLost(err: unknown): boolean {
+  let e: unknown = err;
+  while (e && typeof e === 'object') {
+    if (e instanceof TimeoutFailure && e.timeoutType === 'SCHEDULE_TO_START') return true;
+    e = e instanceof StepFailed ? e.failure : (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The configured projects a `NotConfigured` failure of the worktree step offers, if any. */

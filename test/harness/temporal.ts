@@ -67,8 +67,11 @@ export async function startTestWorkers(
   taskQueue: string,
   activities: KaiActivities,
   concurrentEngineRuns = 4,
+  /** Several worker sets on one task queue stand for several worker processes: name each. */
+  workerName?: string,
 ): Promise<KaiWorkers> {
   return createKaiWorkers({
+    workerName,
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue,
