@@ -25,7 +25,8 @@ export async function startWorkerChild(ctx: BenchContext, world: BenchWorld, opt
   const spec: WorkerChildSpec = { configPath, bundlePath: ctx.bundlePath };
   const child: ChildProcess = fork(join(__dirname, 'worker-child.ts'), [], {
     execArgv: ['-r', resolve(__dirname, '..', 'scripts', 'ts-register.js')],
-    env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec) },
+    // A labelled child is a worker of its own (its own task queues); unlabelled, it takes the host's name.
+    env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec), ...(opts.label ? { KAI_WORKER_NAME: opts.label } : {}) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   let last = 0;

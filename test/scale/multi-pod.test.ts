@@ -7,7 +7,7 @@
 // containment, never the test's hand). Counted exactly: one final response per turn, one pull
 // request per issue, every turn's change on the issue's one branch on the remote.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDemoRepository, offlineConfig } from '../../src/app/stack';
@@ -16,6 +16,7 @@ import { startGitHubEmulator, type GitHubEmulator } from '../../src/emulator/git
 import { startLinearEmulator, type LinearEmulator } from '../../src/emulator/linear';
 import type { IssueRec, SessionRec } from '../../src/emulator/linear/store';
 import { issueWorkflowId } from '../../src/names';
+import { statusQuery } from '../../src/workflows/signals';
 import { processAlive } from '../activities/engine/helpers';
 import { connectTestEnv, temporalAddress, uniqueTaskQueue, waitFor, type TestEnv } from '../harness/temporal';
 
@@ -27,7 +28,9 @@ const WORKERS = ['w1', 'w2', 'w3'] as const;
 /**
  * The engine: streams a thought every 100 ms for `ms=<n>` of its prompt, then appends
  * "turn <id>" (`turn=<id>` of its prompt) to TURNS.md and answers with the worker it ran on.
- * At start it writes its pid to MP_PIDS/<worker>-<pid> (content: its turn id and working directory).
+ * At start it writes its pid to MP_PIDS/<worker>-<pid> (content: its turn id, working directory
+ * and the resume token kai gave it). It keeps the conversation it is given (KAI_RESUME_TOKEN),
+ * else starts one named after its turn.
  */
 const ENGINE = String.raw`
 const fs = require('node:fs');
@@ -36,7 +39,7 @@ const prompt = process.env.KAI_PROMPT || '';
 const ms = Number((/ms=(\d+)/.exec(prompt) || [])[1] || 300);
 const turn = (/turn=(\S+)/.exec(prompt) || [])[1] || '?';
 const worker = process.env.MP_WORKER;
-fs.writeFileSync(path.join(process.env.MP_PIDS, worker + '-' + process.pid), JSON.stringify({ turn, cwd: process.cwd() }));
+fs.writeFileSync(path.join(process.env.MP_PIDS, worker + '-' + process.pid), JSON.stringify({ turn, cwd: process.cwd(), resume: process.env.KAI_RESUME_TOKEN || '' }));
 const out = (e) => process.stdout.write(JSON.stringify(e) + '\n');
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 (async () => {
@@ -87,7 +90,8 @@ async function startPod(name: string, role: Pod['role']): Promise<Pod> {
   mkdirSync(home, { recursive: true });
   mkdirSync(data, { recursive: true });
   const proc = fork(join(__dirname, '..', 'harness', 'ts-child.js'), [join(__dirname, 'pod-child.ts')], {
-    env: { ...process.env, KAI_POD_ROLE: role, KAI_POD_CONFIG: configFor(name), KAI_DATA_DIR: data, HOME: home },
+    // A worker's name is its pod's: its own task queues, where the issues it holds run, are named after it.
+    env: { ...process.env, KAI_POD_ROLE: role, KAI_POD_CONFIG: configFor(name), KAI_DATA_DIR: data, HOME: home, KAI_WORKER_NAME: name },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -116,13 +120,30 @@ async function restartPod(name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<
   await startPod(name, role);
 }
 
-/** Every engine process a worker started so far, with the turn it ran and where. */
-function enginesOf(worker: string): Array<{ pid: number; turn: string; cwd: string }> {
-  return readdirSync(pidsDir)
-    .filter((f) => f.startsWith(`${worker}-`))
-    .map((f) => ({ pid: Number(f.slice(worker.length + 1)), ...(JSON.parse(readFileSync(join(pidsDir, f), 'utf8')) as { turn: string; cwd: string }) }));
+interface EngineRecord {
+  pid: number;
+  turn: string;
+  cwd: string;
+  /** The resume token kai passed ('' for none). */
+  resume: string;
 }
 
+/** Every engine process a worker started so far, with the turn it ran, where, and what it resumed. */
+function enginesOf(worker: string): EngineRecord[] {
+  return readdirSync(pidsDir)
+    .filter((f) => f.startsWith(`${worker}-`))
+    .map((f) => ({ pid: Number(f.slice(worker.length + 1)), ...(JSON.parse(readFileSync(join(pidsDir, f), 'utf8')) as Omit<EngineRecord, 'pid'>) }));
+}
+
+/** The engines that ran turn `turn`, with the worker each ran on. */
+function enginesFor(turn: string): Array<EngineRecord & { worker: string }> {
+  return WORKERS.flatMap((w) => enginesOf(w).filter((e) => e.turn === turn).map((e) => ({ ...e, worker: w })));
+}
+
+/** Engines that ran outside their own worker's data directory (none should: it is the pod's volume). */
+function enginesAway(): string[] {
+  return WORKERS.flatMap((w) => enginesOf(w).filter((e) => !e.cwd.startsWith(`${join(root, w, 'data')}/`)).map((e) => `${e.turn} of ${w} in ${e.cwd}`));
+}
 
 function webhookUrl(name: string): string {
   return pods.get(name)!.url!;
@@ -158,6 +179,11 @@ async function followUp(session: SessionRec, body: string, via: string): Promise
   expect(delivery?.status).toBe(200);
 }
 
+/** The types of the session's final activities; an error shows its text. */
+function finalTypes(session: SessionRec): string[] {
+  return finals(session).map((x) => (x.type === 'error' ? `error: ${x.body}` : x.type));
+}
+
 /** kai's final activities (responses and errors) in the session, in order. */
 function finals(session: SessionRec): Array<{ type: string; body: string }> {
   const store = linear.state;
@@ -165,6 +191,24 @@ function finals(session: SessionRec): Array<{ type: string; body: string }> {
     .map((id) => store.activities.get(id)!)
     .filter((a) => a.userId === store.appUser.id && (a.content.type === 'response' || a.content.type === 'error'))
     .map((a) => ({ type: a.content.type, body: String(a.content.body ?? '') }));
+}
+
+/**
+ * Waits until the issue's workflow has ended its `turns`th turn and posted everything: "between
+ * turns" is a fact, not the moment the answer shows (a worker killed while it reports the final
+ * post would hold the next turn for that activity's whole timeout).
+ */
+async function betweenTurns(issue: IssueRec, turns: number): Promise<void> {
+  const handle = env.client.workflow.getHandle(issueWorkflowId(issue.id));
+  await waitFor(
+    `${issue.identifier} to be idle after turn ${turns}`,
+    async () => {
+      const status = await handle.query(statusQuery);
+      return status.phase === 'idle' && status.turns === turns && status.pendingPosts === 0;
+    },
+    60_000,
+    100,
+  );
 }
 
 /** The worker the turn answered by `body` ran on. */
@@ -204,7 +248,8 @@ beforeAll(async () => {
     engines: { ...offline.engines, script: { args: [], env: {}, command: `${JSON.stringify(process.execPath)} ${JSON.stringify(engineFile)}` } },
     transports: { ...offline.transports, linear: { ...offline.transports.linear, app_id: linear.state.appUser.id } },
     temporal: { ...offline.temporal, address: temporalAddress(), task_queue: taskQueue, engine_task_queue: undefined },
-    limits: { ...offline.limits, concurrent_engine_runs: 2, engine_heartbeat_timeout_s: 3 },
+    // A lost holder is noticed within seconds: its engine stops heartbeating, its queues stop being polled.
+    limits: { ...offline.limits, concurrent_engine_runs: 2, engine_heartbeat_timeout_s: 3, holder_start_timeout_s: 5, engine_start_timeout_s: 10 },
   };
   await Promise.all([...WORKERS.map((w) => startPod(w, 'worker')), startPod('hookA', 'webhook'), startPod('hookB', 'webhook')]);
 });
@@ -242,13 +287,14 @@ test('a burst of sessions survives every process restarted in turn: one final re
 
   for (const [i, s] of sessions.entries()) {
     const f = finals(s);
-    expect(f.map((x) => x.type)).toEqual(['response', 'response']);
+    expect(finalTypes(s)).toEqual(['response', 'response']);
     expect(f[0]!.body).toContain(`Did turn B${i}a`);
     expect(f[1]!.body).toContain(`Did turn B${i}b`);
     const prs = pullRequestsOf(burst[i]!);
     expect(prs).toHaveLength(1);
     expect(turnsOnRemote(prs[0]!.head.ref)).toEqual([`turn B${i}a`, `turn B${i}b`]);
   }
+  expect(enginesAway()).toEqual([]);
 });
 
 test('a holder SIGKILLed between turns and during a turn: the follow-ups continue on another worker, on the same branch', async () => {
@@ -259,6 +305,7 @@ test('a holder SIGKILLed between turns and during a turn: the follow-ups continu
   expect(WORKERS).toContain(first);
 
   // Between turns: the worker that ran the first turn is lost.
+  await betweenTurns(issue, 1);
   await stopPod(first, 'SIGKILL');
   await followUp(session, 'turn=H2 ms=300', 'hookB');
   await waitFor('the second turn to answer', () => finals(session).length === 2, 60_000, 100);
@@ -277,12 +324,42 @@ test('a holder SIGKILLed between turns and during a turn: the follow-ups continu
   await linear.settled();
 
   const f = finals(session);
-  expect(f.map((x) => x.type)).toEqual(['response', 'response', 'response']);
+  expect(finalTypes(session)).toEqual(['response', 'response', 'response']);
   expect(f.map((x) => /Did turn (H\d)/.exec(x.body)?.[1])).toEqual(['H1', 'H2', 'H3']);
   const prs = pullRequestsOf(issue);
   expect(prs).toHaveLength(1);
   // Every turn's change, once, on the issue's one branch: the killed engine wrote nothing.
   expect(turnsOnRemote(prs[0]!.head.ref)).toEqual(['turn H1', 'turn H2', 'turn H3']);
   // The lost turn ran twice: on the killed worker, then again on the one that answered.
-  expect(WORKERS.flatMap((w) => enginesOf(w).filter((e) => e.turn === 'H3').map(() => w)).sort()).toEqual([running, third].sort());
+  expect(enginesFor('H3').map((e) => e.worker).sort()).toEqual([running, third].sort());
+  expect(existsSync(join(root, second, 'data', 'repos', 'app.git'))).toBe(true);
+  expect(enginesAway()).toEqual([]);
+});
+
+test("a session's turns stay on the worker that holds its workspace, which resumes the same engine conversation after a restart", async () => {
+  const issue = newIssue('Affinity turn=S1 ms=300');
+  const session = await startSession(issue, 'hookB');
+  await waitFor('the first turn to answer', () => finals(session).length === 1, 60_000, 100);
+  const holder = workerOf(finals(session)[0]!.body)!;
+  await followUp(session, 'turn=S2 ms=300', 'hookA');
+  await waitFor('the second turn to answer', () => finals(session).length === 2, 60_000, 100);
+  // The holder restarts with its data directory, as a StatefulSet pod comes back with its volume.
+  await betweenTurns(issue, 2);
+  await restartPod(holder, 'SIGTERM');
+  await followUp(session, 'turn=S3 ms=300', 'hookB');
+  await waitFor('the third turn to answer', () => finals(session).length === 3, 60_000, 100);
+  await linear.settled();
+
+  const f = finals(session);
+  expect(finalTypes(session)).toEqual(['response', 'response', 'response']);
+  expect(f.map((x) => workerOf(x.body))).toEqual([holder, holder, holder]);
+  // One engine per turn, all on the holder: a new conversation, then the same one resumed every turn.
+  expect(['S1', 'S2', 'S3'].map((t) => enginesFor(t).map((e) => [e.worker, e.resume]))).toEqual([
+    [[holder, '']],
+    [[holder, 'conversation-S1']],
+    [[holder, 'conversation-S1']],
+  ]);
+  expect(pullRequestsOf(issue)).toHaveLength(1);
+  expect(turnsOnRemote(pullRequestsOf(issue)[0]!.head.ref)).toEqual(['turn S1', 'turn S2', 'turn S3']);
+  expect(enginesAway()).toEqual([]);
 });
