@@ -69,13 +69,15 @@ const WORKSPACE_ACTIVITIES = [
   'filesDownloadAttachments',
   'filesCommand',
   'engineResolve',
+  'engineRemoveHomes',
 ] as const satisfies ReadonlyArray<keyof KaiActivities>;
 
 export async function createKaiWorkers(opts: KaiWorkerOptions): Promise<KaiWorkers> {
+  const worker = opts.workerName ?? os.hostname();
   const queues: WorkspaceHolder = {
-    worker: opts.workerName ?? os.hostname(),
-    taskQueue: workerTaskQueue(opts.taskQueue, opts.workerName ?? os.hostname()),
-    engineTaskQueue: workerTaskQueue(opts.engineTaskQueue, opts.workerName ?? os.hostname()),
+    worker,
+    taskQueue: workerTaskQueue(opts.taskQueue, worker),
+    engineTaskQueue: workerTaskQueue(opts.engineTaskQueue, worker),
   };
   const { engineRun, ...rest } = opts.activities;
   // Whichever queue a prepare ran from, the workspace it made lives here: it says so.

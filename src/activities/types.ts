@@ -138,6 +138,8 @@ export interface EngineActivities {
   engineResolve(input: ResolveEngineInput): Promise<EngineSelection>;
   /** Long: streams progress straight to Linear, heartbeats, honours cancellation. */
   engineRun(input: EngineRunInput): Promise<EngineRunResult>;
+  /** Removes the issue's engine homes on this worker (the session ended; no token names them). */
+  engineRemoveHomes(input: { issueId: string }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Git and GitHub

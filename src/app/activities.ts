@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createEngineActivities } from '../activities/engine';
 import { createFilesActivities } from '../activities/files';
 import { createGitActivities } from '../activities/git';
+import { dataDirFrom } from '../activities/git/projects';
 import {
   createLinearActivities,
   createLinearGateway,
@@ -61,7 +62,7 @@ export function createKaiActivities(config: KaiConfig, logger: Logger, env: Node
     ? createLinearProgress({ linear, transport: config.transports.linear, logger })
     : () => ({ emit() {}, async close() {} });
 
-  const engine: EngineActivities = createEngineActivities({ config, progress, logger, env });
+  const engine: EngineActivities = createEngineActivities({ config, progress, logger, env, dataDir: dataDirFrom(env) });
   const git = createGitActivities({ config, logger, env });
 
   let files: FilesActivities;

@@ -38,7 +38,7 @@ export async function printStatus(client: Client, settings: TemporalSettings, is
       lines.push(
         `  phase: ${status.phase}`,
         `  agent session: ${status.agentSessionId ?? '-'}`,
-        `  queued prompts: ${status.queuedPrompts}`,
+        `  queued prompts: ${status.queuedPrompts}   held by worker: ${status.holder ?? '-'}`,
         `  engine: ${status.engine ?? '-'}   resume tokens: ${Object.keys(status.resumeTokens).join(', ') || 'none'}`,
         `  turns: ${status.turns}   pull request: ${status.prUrl ?? '-'}`,
         `  last error: ${status.lastError ?? '-'}`,

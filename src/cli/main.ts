@@ -116,7 +116,7 @@ export function buildProgram(): Command {
 
   program
     .command('worker')
-    .description('Run a kai worker: session workflows, Linear/git activities and engine runs (TEMPORAL_ADDRESS / [temporal]).')
+    .description('Run a kai worker: session workflows, Linear/git activities and engine runs (TEMPORAL_ADDRESS / [temporal]; KAI_WORKER_NAME names its own queues). SIGTERM drains: polling stops, running activities get limits.worker_shutdown_grace_s.')
     .option('--metrics-port <port>', "serve kai's /metrics, /healthz and /readyz on this port (default: metrics.port)")
     .action(async (opts, cmd: Command) => {
       const config = load(cmd);
@@ -134,8 +134,14 @@ export function buildProgram(): Command {
         logger.info({ url: ops.url }, 'metrics and health endpoints');
       }
       onShutdown(() => workers.shutdown());
-      logger.info({ address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue, engineTaskQueue: settings.engineTaskQueue }, 'worker running');
-      process.stdout.write(`kai worker polling ${settings.taskQueue} and ${settings.engineTaskQueue} on ${settings.address} (namespace ${settings.namespace}).\n`);
+      const own = workers.queues;
+      logger.info(
+        { address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue, engineTaskQueue: settings.engineTaskQueue, worker: own.worker, ownTaskQueue: own.taskQueue, ownEngineTaskQueue: own.engineTaskQueue },
+        'worker running',
+      );
+      process.stdout.write(
+        `kai worker ${own.worker} polling ${settings.taskQueue} and ${settings.engineTaskQueue}, and its own ${own.taskQueue} and ${own.engineTaskQueue}, on ${settings.address} (namespace ${settings.namespace}).\n`,
+      );
       await workers.run();
       await workers.close();
       await closeClient(client);

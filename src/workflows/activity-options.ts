@@ -112,7 +112,7 @@ interface Placement {
 
 function workspaceProxies(opts: SessionOptions, at: Placement): WorkspaceProxies {
   const place = { taskQueue: at.taskQueue, scheduleToStartTimeout: at.scheduleToStartTimeout };
-  const resolve = proxyActivities<Pick<EngineActivities, 'engineResolve'>>({
+  const resolve = proxyActivities<Pick<EngineActivities, 'engineResolve' | 'engineRemoveHomes'>>({
     ...place,
     startToCloseTimeout: opts.engineResolveTimeoutMs,
     retry: { initialInterval: '1s', maximumAttempts: opts.engineResolveMaxAttempts, nonRetryableErrorTypes },
@@ -140,11 +140,11 @@ function workspaceProxies(opts: SessionOptions, at: Placement): WorkspaceProxies
     startToCloseTimeout: opts.filesTimeoutMs,
     retry: { initialInterval: '2s', maximumAttempts: opts.filesMaxAttempts, nonRetryableErrorTypes },
   });
-  const resolveCalls = summarised<Pick<EngineActivities, 'engineResolve'>>(resolve);
+  const resolveCalls = summarised<Pick<EngineActivities, 'engineResolve' | 'engineRemoveHomes'>>(resolve);
   const runCalls = summarised<Pick<EngineActivities, 'engineRun'>>(run);
   return {
     git: summarised<WorkspaceGit>(git),
     files: summarised<FilesActivities>(files),
-    engine: { engineResolve: resolveCalls.engineResolve, engineRun: runCalls.engineRun },
+    engine: { engineResolve: resolveCalls.engineResolve, engineRemoveHomes: resolveCalls.engineRemoveHomes, engineRun: runCalls.engineRun },
   };
 }

@@ -89,6 +89,7 @@ export const PATCHES = {
   keepAlive: 'keep-held-sessions-alive',
   elicitRepository: 'elicit-repository',
   workspaceOnHolder: 'workspace-on-its-holder',
+  engineHomesRemoved: 'engine-homes-removed-at-end',
 } as const;
 
 /** The running turn, as the stop handler sees it. */
@@ -295,6 +296,7 @@ export class Session {
       stopRequested: this.stopRequested !== undefined,
       pendingPosts: this.posts.length,
       heldComments: this.held.length,
+      holder: s.holder?.worker,
     };
   }
 

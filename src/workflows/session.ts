@@ -81,6 +81,12 @@ export async function issueSessionWorkflow(input: SessionInput): Promise<Session
         .catch((err) => log.warn('Could not remove the worktree', { error: describeError(err) }));
       state.workspace = undefined;
     }
+    // The engine homes go with the session: a later one starts with no token that names them.
+    if (opts.cleanupWorktreeOnEnd && state.holder && patched(PATCHES.engineHomesRemoved)) {
+      await workspaceCalls({ session, acts })
+        .engine.engineRemoveHomes({ issueId: input.issueId }, 'remove the engine homes')
+        .catch((err) => log.warn('Could not remove the engine homes', { error: describeError(err) }));
+    }
     if ((state.queue.length > 0 || !postsDone()) && patched(PATCHES.nothingLostAtEnd)) {
       await condition(() => postsDone() && allHandlersFinished());
       if (state.queue.length > 0) continue;

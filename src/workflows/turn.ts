@@ -84,9 +84,9 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     if (ownPlan) await acts.linear.linearUpdateSession({ agentSessionId: prompt.agentSessionId, plan: lifecyclePlan(current) }, `plan: ${current}`);
   };
 
+  let shownWork = false; // the plan's "Do the work" is shown once, however often the turn moves
   /** Prepare, attachments, engine choice and run: the steps that need the worktree. */
-  async function workOnHolder(): Promise<Worked | undefined> {
-    const issue = loaded!;
+  async function workOnHolder(issue: IssueContext): Promise<Worked | undefined> {
     const who = issue.identifier;
     const workspace = await step('prepare the worktree', async () => {
       try {
@@ -150,7 +150,6 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     });
     return { workspace, run, hadToken };
   }
-  let shownWork = false;
 
   let loaded: IssueContext | undefined;
   try {
@@ -194,7 +193,7 @@ export async function runTurn(deps: TurnDeps, prompt: PromptSignal): Promise<Tur
     let worked: Worked | undefined;
     for (let moves = 0; ; moves++) {
       try {
-        worked = await workOnHolder();
+        worked = await workOnHolder(issue);
         break;
       } catch (err) {
         if (!onHolder || !holderLost(err) || moves >= MAX_MOVES) throw err;

@@ -35,4 +35,6 @@ export interface SessionStatus {
   pendingPosts: number;
   /** Comments waiting the grace period for their AgentSessionEvent. */
   heldComments: number;
+  /** The worker that holds the worktree and engine home, once one does. */
+  holder?: string;
 }

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const team = `CLI${randomUUID().replace(/[^a-z]/g, '').slice(0, 4).toUpperCase()}`;
   identifier = `${team}-7`;
   fakes.issue = { ...fakes.issue, id: issueId, identifier, teamKey: team, url: `https://linear.app/acme/issue/${identifier}` };
-  workers = await startTestWorkers(env, taskQueue, fakes.activities());
+  workers = await startTestWorkers(env, taskQueue, fakes.activities(), 4, 'inspect-pod-0');
   running = workers.run();
   const sessions = sessionClient(env, taskQueue, { webUiBaseUrl: WEB_UI });
   await sessions.send({
@@ -74,6 +74,7 @@ describe('kai status', () => {
     expect(run.stdout).toContain('workflow: RUNNING');
     expect(run.stdout).toContain('phase: idle');
     expect(run.stdout).toContain('agent session: session-cli');
+    expect(run.stdout).toContain('held by worker: inspect-pod-0');
     expect(run.stdout).toMatch(/turns: 1\s+pull request: https:\/\/github\.com\/acme\/app\/pull\/1/);
     expect(run.stdout).toContain(`Web UI: ${WEB_UI}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
   });

@@ -102,6 +102,7 @@ export class FakeActivities {
       linearRecordOutcome: rec('linearRecordOutcome', () => undefined),
       linearElicit: rec('linearElicit', () => undefined),
       engineResolve: rec('engineResolve', (i) => ({ engine: 'script', prompt: i.body })),
+      engineRemoveHomes: rec('engineRemoveHomes', () => undefined),
       engineRun: async (input: EngineRunInput) => {
         this.record('engineRun', input);
         const n = ++this.engineRuns;

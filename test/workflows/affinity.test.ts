@@ -87,6 +87,12 @@ async function world(pods: string[], options?: SessionInput['options'], cap?: nu
   const issues: string[] = [];
   return {
     pods: list,
+    /** Starts a worker with the name of one that stopped: a pod back with its volume. */
+    async restart(p: Pod): Promise<Pod> {
+      const back = await pod(p.name, taskQueue, cap);
+      list.push(back); // the stopped one stays listed: what it did still counts
+      return back;
+    },
     finals,
     prompt,
     newIssue() {
@@ -118,6 +124,7 @@ test('a session\'s prepare, engine and commit run on the worker that holds its w
       expect([...holders[0]![1]].sort()).toEqual([...WORKSPACE_STEPS, ...WORKSPACE_STEPS, ...WORKSPACE_STEPS].sort());
       const status = await testEnv().client.workflow.getHandle(issueWorkflowId(issueId)).query(statusQuery);
       expect(status.turns).toBe(3);
+      expect(status.holder).toBe(holders[0]![0]);
     }
     // the Linear calls are not pinned: both pods take them from the shared queue
     for (const p of w.pods) expect(p.fakes.named('linearAcknowledge').length + p.fakes.named('linearPostFinal').length).toBeGreaterThan(0);
@@ -157,10 +164,60 @@ test('when the holder is gone between turns, the next turn moves to the other wo
     expect(notes[0]).toContain(holder.name);
     expect(notes[0]).toContain(other.name);
     expect(notes[0]).toContain('from a recap');
+    expect((await testEnv().client.workflow.getHandle(issueWorkflowId(issueId)).query(statusQuery)).holder).toBe(other.name);
     // the third turn stays on the new holder
     await w.prompt(issueId, 'Third task');
     await waitFor('the third answer', () => w.finals().length === 3, 30_000);
     expect(stepsFor(w.pods, issueId)[other.name]).toEqual([...WORKSPACE_STEPS, ...WORKSPACE_STEPS]);
+  } finally {
+    await w.close();
+  }
+}, 120_000);
+
+test('when the holder goes away during the engine run, the run starts again on the other worker and the turn answers once', async () => {
+  const w = await world(['pod-a', 'pod-b'], { holderStartTimeoutMs: 1500, engineStartTimeoutMs: 1500, engineHeartbeatTimeoutMs: 2000 });
+  try {
+    for (const p of w.pods) p.fakes.hold();
+    const issueId = w.newIssue();
+    await w.prompt(issueId, 'Long task', 'created');
+    const holder = await waitFor('the engine to start on one pod', () => w.pods.find((p) => p.fakes.named('engineRun').length === 1), 30_000);
+    const other = w.pods.find((p) => p !== holder)!;
+    other.fakes.release();
+    await holder.stop(); // its run is cancelled at the end of the shutdown grace
+
+    await waitFor('the answer', () => w.finals().length === 1, 60_000);
+    expect(w.finals()[0]).toMatchObject({ kind: 'response' });
+    expect(w.finals()[0]!.body).toContain('Did: Long task');
+    expect(stepsFor(w.pods, issueId)[other.name]).toEqual(WORKSPACE_STEPS);
+    const notes = other.fakes.named('linearAcknowledge').map((c) => c.input.body as string).filter((b) => b.includes('did not answer'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('carried on');
+  } finally {
+    for (const p of w.pods) p.fakes.release();
+    await w.close();
+  }
+}, 120_000);
+
+test('a holder that comes back under its name (a pod restarted with its volume) takes the next turn itself, with no move', async () => {
+  const w = await world(['pod-a', 'pod-b'], { holderStartTimeoutMs: 30_000 });
+  try {
+    const issueId = w.newIssue();
+    await w.prompt(issueId, 'First task', 'created');
+    await waitFor('the first answer', () => w.finals().length === 1, 30_000);
+    const holder = w.pods.find((p) => p.fakes.named('engineRun').length === 1)!;
+    const other = w.pods.find((p) => p !== holder)!;
+    await holder.stop();
+    await w.prompt(issueId, 'Second task');
+    // the step waits on the holder's queue (nobody else takes it) until the holder is back
+    await waitFor('the prepare to wait for its holder', async () => {
+      const { raw } = await testEnv().client.workflow.getHandle(issueWorkflowId(issueId)).describe();
+      return raw.pendingActivities?.some((a) => a.activityType?.name === 'gitPrepareWorktree');
+    }, 30_000);
+    const back = await w.restart(holder);
+    await waitFor('the second answer', () => w.finals().length === 2, 30_000);
+    expect(back.fakes.named('engineRun').map((c) => c.input.resumeToken)).toEqual(['token-1']);
+    expect(stepsFor([back, other], issueId)).toEqual({ [back.name]: WORKSPACE_STEPS, [other.name]: [] });
+    expect(back.fakes.named('linearAcknowledge').concat(other.fakes.named('linearAcknowledge')).filter((c) => String(c.input.body).includes('did not answer'))).toHaveLength(0);
   } finally {
     await w.close();
   }

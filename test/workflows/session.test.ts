@@ -314,13 +314,14 @@ test('an engine that reports failure ends the turn with one error activity namin
   }
 });
 
-test('an idle session completes after the idle period', async () => {
+test('an idle session completes after the idle period, removing its worktree and its engine homes', async () => {
   const r = await rig({ idleTimeoutMs: 1500, cleanupWorktreeOnEnd: true });
   try {
     await r.prompt('Small task');
     const result = await r.handle.result();
     expect(result).toMatchObject({ issueId: r.issueId, turns: 1, prUrl: 'https://github.com/acme/app/pull/1' });
     expect(r.fakes.named('gitCleanup')).toHaveLength(1);
+    expect(r.fakes.named('engineRemoveHomes').map((c) => c.input)).toEqual([{ issueId: r.issueId }]);
   } finally {
     await r.finish();
   }

@@ -11,6 +11,7 @@ import { permanent } from '../errors';
 import type { EngineActivities, EngineRunInput, EngineRunResult } from '../types';
 import { findExecutable } from './binary';
 import { buildEngineEnv } from './env';
+import { prepareEngineHome, removeEngineHomes } from './home';
 import type { EngineEvent, ProgressSink, ProgressSinkFactory } from './events';
 import { readHeartbeatDetails, type EngineHeartbeatDetails } from './heartbeat';
 import { oneLine, stripAnsi, type CompletedEvent } from './parser';
@@ -30,6 +31,9 @@ export interface EngineActivitiesDeps {
   heartbeatIntervalMs?: number;
   /** Between SIGTERM and SIGKILL on stop; 2 s by default. */
   killGraceMs?: number;
+  /** The worker's data directory: each issue's engine home lives under it (see home.ts).
+   *  Without it the engines keep their state where the worker's environment says. */
+  dataDir?: string;
   /** The `script` engine's edits when `[engines.script] command` is not set. */
   scriptEdits?: (input: EngineRunInput) => ScriptEdit[];
 }
@@ -250,7 +254,10 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     const resolved = findExecutable(binary, baseEnv.PATH);
     if (!resolved) throw notInstalled(engine, binary, 'no executable found for');
     const inv = buildInvocation(engine, { prompt: input.prompt, model: input.model, reasoning: input.reasoning, resumeToken }, cfg);
-    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: buildEngineEnv({ engine, base: baseEnv, configured: cfg?.env, invocation: inv.env, context: kaiEnv }) };
+    // The issue's engine home: the conversation stays with the workspace, not with the worker's HOME.
+    const home = deps.dataDir ? prepareEngineHome({ engine, issueId: input.issueId, dataDir: deps.dataDir, env: { ...baseEnv, ...cfg?.env } }) : {};
+    const invocation = { ...inv.env, ...home };
+    return { command: resolved, args: inv.args, cwd: input.cwd, stdin: inv.stdin, env: buildEngineEnv({ engine, base: baseEnv, configured: cfg?.env, invocation, context: kaiEnv }) };
   }
 
   async function runScriptEdits(
@@ -271,7 +278,11 @@ export function createEngineActivities(deps: EngineActivitiesDeps): EngineActivi
     return toResult(completion, token);
   }
 
-  return { engineResolve, engineRun };
+  async function engineRemoveHomes(input: { issueId: string }): Promise<void> {
+    if (deps.dataDir) await removeEngineHomes(deps.dataDir, input.issueId);
+  }
+
+  return { engineResolve, engineRun, engineRemoveHomes };
 }
 
 /** The engine's stored conversation is gone (claude, codex, opencode wording). */
