@@ -1,15 +1,16 @@
 // kai run as several pods would run it, on one machine: three worker processes, each with its
-// own data directory and HOME (its "volume"), two webhook processes, and nothing shared between
+// own name, data directory and HOME (its "volume"), two `kai webhook` processes, and nothing shared between
 // them but the Temporal server and one remote, a bare repository (`[projects.app] url =
 // "file://…"`). Linear and GitHub are kai's emulators; the engine is a script that records the
 // worker it ran on, its pid and its turn. Processes are SIGTERMed (a rolling deploy) or
 // SIGKILLed (a lost pod); every engine of a process that is gone must be gone too (kai's engine
 // containment, never the test's hand). Counted exactly: one final response per turn, one pull
 // request per issue, every turn's change on the issue's one branch on the remote.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify as stringifyToml } from 'smol-toml';
 import { makeDemoRepository, offlineConfig } from '../../src/app/stack';
 import { defaultConfig, type KaiConfig } from '../../src/config/schema';
 import { startGitHubEmulator, type GitHubEmulator } from '../../src/emulator/github';
@@ -75,11 +76,13 @@ const issues: IssueRec[] = [];
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
 
 /** The configuration file of one pod: the shared one, with the worker's name in its engine env. */
-function configFor(name: string): string {
+function configFor(name: string, format: 'json' | 'toml'): string {
   const script = base.engines.script!;
   const config: KaiConfig = { ...base, engines: { ...base.engines, script: { ...script, env: { ...script.env, MP_WORKER: name, MP_PIDS: pidsDir } } } };
-  const file = join(root, `${name}.config.json`);
-  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  const file = join(root, `${name}.config.${format}`);
+  // Through JSON first: TOML has no undefined.
+  const plain = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  writeFileSync(file, format === 'json' ? JSON.stringify(plain) : stringifyToml(plain), { mode: 0o600 });
   return file;
 }
 
@@ -89,20 +92,42 @@ async function startPod(name: string, role: Pod['role']): Promise<Pod> {
   const data = join(root, name, 'data');
   mkdirSync(home, { recursive: true });
   mkdirSync(data, { recursive: true });
+  const pod = role === 'worker' ? await startWorker(name, home, data) : await startWebhook(name, home);
+  pods.set(name, pod);
+  return pod;
+}
+
+async function startWorker(name: string, home: string, data: string): Promise<Pod> {
   const proc = fork(join(__dirname, '..', 'harness', 'ts-child.js'), [join(__dirname, 'pod-child.ts')], {
     // A worker's name is its pod's: its own task queues, where the issues it holds run, are named after it.
-    env: { ...process.env, KAI_POD_ROLE: role, KAI_POD_CONFIG: configFor(name), KAI_DATA_DIR: data, HOME: home, KAI_WORKER_NAME: name },
+    env: { ...process.env, KAI_POD_CONFIG: configFor(name, 'json'), KAI_DATA_DIR: data, HOME: home, KAI_WORKER_NAME: name },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const ready = await new Promise<{ url?: string }>((resolve, reject) => {
-    proc.once('message', (m) => resolve(m as { url?: string }));
-    proc.once('exit', (code) => reject(new Error(`pod ${name} exited (${code}) before it was ready: ${stderr}`)));
+  await new Promise<void>((resolve, reject) => {
+    proc.once('message', () => resolve());
+    proc.once('exit', (code) => reject(new Error(`worker ${name} exited (${code}) before it was ready: ${stderr}`)));
   });
-  const pod: Pod = { name, role, proc, url: ready.url };
-  pods.set(name, pod);
-  return pod;
+  return { name, role: 'worker', proc };
+}
+
+/** `kai webhook` itself, on a free port, with its configuration file as KAI_CONFIG. */
+async function startWebhook(name: string, home: string): Promise<Pod> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, KAI_CONFIG: configFor(name, 'toml'), HOME: home, KAI_LOG_LEVEL: 'error' };
+  for (const key of Object.keys(childEnv)) if (/^(TEMPORAL_|LINEAR_|GITHUB_)/.test(key)) delete childEnv[key];
+  const proc = spawn(process.execPath, [join(__dirname, 'kai-cli.js'), 'webhook', '--host', '127.0.0.1', '--port', '0'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stderr!.on('data', (d) => (output = (output + d).slice(-4000)));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (d) => {
+      output += d;
+      const found = /kai webhook listening on (\S+)/.exec(output);
+      if (found) resolve(found[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`kai webhook ${name} exited (${code}) before it listened: ${output}`)));
+  });
+  return { name, role: 'webhook', proc, url };
 }
 
 /** Stops pod `name` with `signal`; once it is gone, every engine it started must be gone too. */
