@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { KaiConfig } from '../src/config/schema';
 import type { BenchContext } from './context';
 import type { WorkerChildMessage, WorkerChildSpec } from './worker-child';
 import type { BenchWorld } from './world';
@@ -17,13 +18,15 @@ export interface WorkerChild {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startWorkerChild(ctx: BenchContext, world: BenchWorld): Promise<WorkerChild> {
-  const configPath = join(ctx.root, `${world.taskQueue}.config.json`);
-  writeFileSync(configPath, JSON.stringify(world.config), { mode: 0o600 });
+/** Starts a worker child on the world's configuration, or on `config` (a variant of it) named `label`. */
+export async function startWorkerChild(ctx: BenchContext, world: BenchWorld, opts: { config?: KaiConfig; label?: string } = {}): Promise<WorkerChild> {
+  const configPath = join(ctx.root, `${world.taskQueue}${opts.label ? `-${opts.label}` : ''}.config.json`);
+  writeFileSync(configPath, JSON.stringify(opts.config ?? world.config), { mode: 0o600 });
   const spec: WorkerChildSpec = { configPath, bundlePath: ctx.bundlePath };
   const child: ChildProcess = fork(join(__dirname, 'worker-child.ts'), [], {
     execArgv: ['-r', resolve(__dirname, '..', 'scripts', 'ts-register.js')],
-    env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec) },
+    // A labelled child is a worker of its own (its own task queues); unlabelled, it takes the host's name.
+    env: { ...process.env, KAI_BENCH_WORKER: JSON.stringify(spec), ...(opts.label ? { KAI_WORKER_NAME: opts.label } : {}) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   let last = 0;

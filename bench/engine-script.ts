@@ -1,7 +1,8 @@
 // The benchmark's engine: a small Node program run by kai's `script` engine that prints kai's
 // normalized EngineEvent JSON lines. The issue title says how many events and how far apart
 // ("events=200 gap=20"), so one worker can run sessions of different sizes. It exits when the
-// worker that started it dies, so a SIGKILLed worker leaves no engine behind.
+// worker that started it dies, so a SIGKILLed worker leaves no engine behind. Its answer names
+// the worker it ran on when the worker's configuration sets BENCH_WORKER in its engine env.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -31,7 +32,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   }
   fs.writeFileSync('BENCH.md', 'Changed by the kai benchmark engine (' + events + ' events).\n');
   clearInterval(orphanWatch);
-  out({ type: 'completed', ok: true, answer: 'Emitted ' + events + ' events and changed BENCH.md.' });
+  const where = process.env.BENCH_WORKER ? ' Ran on worker=' + process.env.BENCH_WORKER + '.' : '';
+  out({ type: 'completed', ok: true, answer: 'Emitted ' + events + ' events and changed BENCH.md.' + where });
 })();
 `;
 
@@ -45,4 +47,9 @@ export function writeBenchEngine(dir: string): string {
 /** An issue title the bench engine reads its event count and spacing from. */
 export function benchTitle(label: string, events: number, gapMs: number): string {
   return `${label} events=${events} gap=${gapMs}`;
+}
+
+/** The worker a bench engine's answer says it ran on (see BENCH_WORKER above). */
+export function benchWorkerOf(answer: string): string | undefined {
+  return /Ran on worker=(\S+?)\./.exec(answer)?.[1];
 }

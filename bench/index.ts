@@ -9,8 +9,11 @@ import { setLogger } from '../src/log';
 import { openBenchContext, type BenchContext } from './context';
 import { createBenchDatabase, type BenchDatabase } from './database';
 import { benchAcceptance, type AcceptanceOptions } from './scenarios/acceptance';
+import { benchCeiling, type CeilingOptions } from './scenarios/ceiling';
 import { benchAckLatency, type LatencyOptions } from './scenarios/latency';
 import { benchSessionCost, type SessionCostOptions } from './scenarios/sessions';
+import { benchSpread, type SpreadOptions } from './scenarios/spread';
+import { benchStop, type StopOptions } from './scenarios/stop';
 import { benchWorker, type WorkerOptions } from './scenarios/worker';
 import type { BenchResults } from './results';
 import { formatTable } from './table';
@@ -30,6 +33,9 @@ export interface BenchCounts {
   acceptance: AcceptanceOptions;
   sessions: SessionCostOptions;
   worker: WorkerOptions;
+  spread: SpreadOptions;
+  ceiling: CeilingOptions;
+  stop: StopOptions;
 }
 
 export const FULL_COUNTS: BenchCounts = {
@@ -37,6 +43,9 @@ export const FULL_COUNTS: BenchCounts = {
   acceptance: { deliveries: 400, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 1000 },
   sessions: { requestRuns: 2, historyEvents: [20, 200, 2000] },
   worker: { concurrency: [1, 10, 20], memoryEvents: 200, crashEvents: 200 },
+  spread: { workers: [1, 2, 3], turns: 12, perWorkerCap: 2 },
+  ceiling: { calls: 400, concurrency: [1, 16, 64] },
+  stop: { stops: 20, concurrent: 4 },
 };
 
 export const QUICK_COUNTS: BenchCounts = {
@@ -44,19 +53,28 @@ export const QUICK_COUNTS: BenchCounts = {
   acceptance: { deliveries: 40, concurrency: [1, 16, 64], ingesters: [1, 4], claimEvents: 40 },
   sessions: { requestRuns: 1, historyEvents: [20, 200, 2000] },
   worker: { concurrency: [1, 2, 3], memoryEvents: 40, crashEvents: 60 },
+  spread: { workers: [1, 2, 3], turns: 6, perWorkerCap: 2 },
+  ceiling: { calls: 40, concurrency: [1, 16, 64] },
+  stop: { stops: 8, concurrent: 4 },
 };
 
 /** Runs every scenario in turn on an open context and database. */
 export async function runBenchSuite(ctx: BenchContext, db: BenchDatabase, counts: BenchCounts, say: (line: string) => void = () => undefined): Promise<Omit<BenchResults, 'meta'>> {
-  say(`1/5 acknowledgement latency: ${counts.latency.sessions} sessions per path at ${counts.latency.ratePerSecond}/s (direct, gateway+NOTIFY, seed polling)...`);
+  say(`1/8 acknowledgement latency: ${counts.latency.sessions} sessions per path at ${counts.latency.ratePerSecond}/s (direct, gateway+NOTIFY, seed polling)...`);
   const ackLatency = await benchAckLatency(ctx, db, counts.latency);
-  say(`2/5 webhook acceptance (${counts.acceptance.deliveries} deliveries per level) and ingester claims (${counts.acceptance.claimEvents} events)...`);
+  say(`2/8 webhook acceptance (${counts.acceptance.deliveries} deliveries per level) and ingester claims (${counts.acceptance.claimEvents} events)...`);
   const acceptance = await benchAcceptance(ctx, db, counts.acceptance);
-  say('3/5 + 4/5 Linear requests and history events per session...');
+  say('3/8 + 4/8 Linear requests and history events per session...');
   const cost = await benchSessionCost(ctx, counts.sessions);
-  say('5/5 worker memory and crash recovery (worker in a child process)...');
+  say('5/8 worker memory and crash recovery (worker in a child process)...');
   const worker = await benchWorker(ctx, counts.worker);
-  return { ackLatency, acceptance, linearRequests: cost.requests, historyEvents: cost.history, worker };
+  say(`6/8 engine runs spread over ${counts.spread.workers.join(', ')} worker processes (cap ${counts.spread.perWorkerCap} each, ${counts.spread.turns} turns)...`);
+  const spread = await benchSpread(ctx, counts.spread);
+  say(`7/8 the server's ceiling: raw signal-with-start from a bare client (${counts.ceiling.calls} calls per level)...`);
+  const ceiling = await benchCeiling(ctx, counts.ceiling);
+  say(`8/8 Stop to final response (${counts.stop.stops} stops, ${counts.stop.concurrent} at a time)...`);
+  const stop = await benchStop(ctx, counts.stop);
+  return { ackLatency, acceptance, linearRequests: cost.requests, historyEvents: cost.history, worker, spread, ceiling, stop };
 }
 
 export async function runBench(opts: BenchOptions): Promise<number> {

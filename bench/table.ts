@@ -64,6 +64,37 @@ export function formatTable(r: BenchResults): string[] {
   row('  new worker ready after the kill (s)', c.killToNewWorkerReadyS, '-', '');
   row('  final responses / pull requests of the crashed session', `${c.finalResponses} / ${c.pullRequests}`, '1 / 1', 'expected');
 
+  const sp = r.spread;
+  section(`6. Engine runs spread over worker processes (cap ${sp.perWorkerCap} engine runs per worker, ${sp.engineSeconds} s engines)`);
+  const one = sp.levels[0];
+  for (const l of sp.levels) {
+    const where = l.perWorker.map((t, i) => `w${i + 1}:${t}`).join(' ') + (l.unattributed ? ` ?:${l.unattributed}` : '');
+    row(`  ${l.workers} worker(s): turns/s, ${l.turns} turns (${where})`, l.turnsPerSecond, one?.turnsPerSecond ?? '-', `${one?.workers} worker(s)`);
+  }
+
+  const raw = r.ceiling.levels;
+  const ceiling = Math.max(...raw.map((l) => l.perSecond));
+  const ratio = (kai: number, server: number) => (server > 0 ? (kai / server).toFixed(2) : '-');
+  section('7. The server\'s ceiling: raw signal-with-start/s from a bare client to the same server (no kai code)');
+  for (const l of raw) {
+    const d = acc.direct.find((x) => x.concurrency === l.concurrency);
+    row(
+      `  concurrency ${l.concurrency}: kai direct webhook/s${d ? ` (ratio ${ratio(d.perSecond, l.perSecond)})` : ''}`,
+      d?.perSecond ?? '-',
+      l.perSecond,
+      `raw signal-with-start/s (${l.failed} failed)`,
+    );
+  }
+  for (const k of acc.ingesterClaims) {
+    row(`  ${k.consumers} ingester(s): claims/s (ratio ${ratio(k.perSecond, ceiling)})`, k.perSecond, ceiling, 'best raw signal-with-start/s');
+  }
+
+  const st = r.stop;
+  section(`8. Stop -> final response (ms; ${st.n} stops mid-engine, heartbeat timeout ${st.engineHeartbeatTimeoutS} s)`);
+  row('  p50', st.p50, '-', '');
+  row('  p95', st.p95, 2000, 'target: well under 2 s');
+  row('  stopped sessions with exactly one final activity', `${st.oneFinal}/${st.n}`, `${st.n}/${st.n}`, 'expected');
+
   const header: Row = ['figure', 'kai', 'baseline', 'baseline is'];
   const tableRows = rows.filter((x): x is Row => Array.isArray(x));
   const widths = header.map((h, i) => Math.max(h.length, ...tableRows.map((t) => t[i]!.length)));

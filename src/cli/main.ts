@@ -342,7 +342,7 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('Run the benchmarks (latency, throughput, requests and history per session, memory) and write bench/results.json. Runs in a checkout of kai (bench/ is not part of the build or the image).')
+    .description('Run the benchmarks (latency, throughput, requests and history per session, memory, engine runs over 1-3 workers, the Temporal server ceiling, Stop latency) and write bench/results.json. Runs in a checkout of kai (bench/ is not part of the build or the image).')
     .option('--quick', 'smaller counts, for a smoke run')
     .action(async (opts, cmd: Command) => {
       const cfg = load(cmd);

@@ -7,8 +7,11 @@ import { openBenchContext, type BenchContext } from '../../bench/context';
 import type { BenchDatabase } from '../../bench/database';
 import type { BenchResults } from '../../bench/results';
 import { benchAcceptance } from '../../bench/scenarios/acceptance';
+import { benchCeiling } from '../../bench/scenarios/ceiling';
 import { benchAckLatency } from '../../bench/scenarios/latency';
 import { benchSessionCost } from '../../bench/scenarios/sessions';
+import { benchSpread } from '../../bench/scenarios/spread';
+import { benchStop } from '../../bench/scenarios/stop';
 import { benchWorker } from '../../bench/scenarios/worker';
 import { formatTable } from '../../bench/table';
 import { temporalAddress, workflowBundle } from '../harness/temporal';
@@ -100,12 +103,40 @@ describe('kai bench: a smoke run of each scenario', () => {
     results.worker = worker;
   });
 
+  it('spread: every turn of every level ends, and each is counted on the worker process its engine ran on', async () => {
+    const spread = await benchSpread(ctx, { workers: [1, 2], turns: 4, perWorkerCap: 2, engineSeconds: 1 });
+    expect(spread.levels.map((l) => [l.workers, l.perWorker.length, l.unattributed])).toEqual([
+      [1, 1, 0],
+      [2, 2, 0],
+    ]);
+    for (const l of spread.levels) expect(l.perWorker.reduce((a, b) => a + b, 0)).toBe(4);
+    expectFiniteFigures(spread);
+    results.spread = spread;
+  });
+
+  it('ceiling: a bare client signals-with-start every call it makes', async () => {
+    const ceiling = await benchCeiling(ctx, { calls: 5, concurrency: [1, 4] });
+    expect(ceiling.levels.map((l) => [l.concurrency, l.calls, l.failed])).toEqual([
+      [1, 5, 0],
+      [4, 5, 0],
+    ]);
+    expectFiniteFigures(ceiling);
+    results.ceiling = ceiling;
+  });
+
+  it('stop: every session stopped mid-engine ends with exactly one final activity, and each is timed', async () => {
+    const stop = await benchStop(ctx, { stops: 3, concurrent: 3 });
+    expect(stop).toMatchObject({ n: 3, oneFinal: 3 });
+    expectFiniteFigures(stop);
+    results.stop = stop;
+  });
+
   it('the table shows every section of the results', () => {
     const table = formatTable({
       meta: { startedAt: new Date().toISOString(), seconds: 1, quick: true, node: process.version, platform: 'test', cpus: 1, cpuModel: 'test', memoryGb: 1, temporal: ctx.temporalAddress },
       ...(results as Omit<BenchResults, 'meta'>),
     }).join('\n');
-    for (const section of ['1. Acknowledgement latency', '2. Webhook acceptance', '3. Linear requests per session', '4. Temporal history events', '5. Worker']) {
+    for (const section of ['1. Acknowledgement latency', '2. Webhook acceptance', '3. Linear requests per session', '4. Temporal history events', '5. Worker', '6. Engine runs spread', "7. The server's ceiling", '8. Stop']) {
       expect(table).toContain(section);
     }
   });
