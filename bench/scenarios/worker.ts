@@ -5,6 +5,7 @@
 // undisturbed (the baseline), then again with the worker SIGKILLed mid-engine and a new
 // worker started at once; timed from the kill to the retried engine's first progress in
 // Linear and to the final response.
+import { issueWorkflowId } from '../../src/names';
 import type { BenchContext } from '../context';
 import { startWorkerChild, type WorkerChild } from '../child';
 import { benchTitle } from '../engine-script';
@@ -87,8 +88,15 @@ export async function benchWorker(ctx: BenchContext, opts: WorkerOptions): Promi
     const s = world.newSession(benchTitle('Crash', opts.crashEvents, gap));
     const t1 = Date.now();
     await world.deliver(world.webhookUrl!, s);
-    // Mid-engine: the engine has posted progress and has a good part of its stream left.
-    await waitUntil('engine progress', () => engineActivities(world, s).length > 0, 60_000);
+    // Mid-engine: the engine run has started (its activity is running and has heartbeaten) and
+    // has a good part of its stream left. Progress in Linear is not the signal: the lasting
+    // record is posted seldom, so it may first appear near the end of a short stream.
+    const handle = ctx.client.workflow.getHandle(issueWorkflowId(s.issue.id));
+    await waitUntil(
+      'the engine run to start',
+      async () => ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'engineRun' && a.lastHeartbeatTime) || undefined,
+      60_000,
+    );
     await sleep(1000);
     if (world.finalAt(s.session.id) !== undefined) throw new Error('bench: the crash session finished before the worker could be killed');
     const before = engineActivities(world, s).length;
