@@ -39,7 +39,7 @@ test('the project the user picked is the repository the worktree comes from', as
   expect(ws.repoPath).toBe(path.join(root, 'data', 'repos', 'web.git'));
   expect(ws.branch).toBe('kai/AV-1');
   expect(ws.worktreePath).toBe(path.join(root, 'data', 'worktrees', 'web', 'kai', 'AV-1'));
-  expect(readFileSync(path.join(ws.worktreePath, 'README.md'), 'utf8')).toBe('# app\n');
+  expect(readFileSync(path.join(ws.worktreePath, 'README.md'), 'utf8')).toBe('# web\n'); // the web origin's own content
   expect(existsSync(path.join(root, 'data', 'repos', 'api.git'))).toBe(false); // api was never touched
 });
 

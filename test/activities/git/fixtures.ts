@@ -20,7 +20,8 @@ export function makeOrigin(root: string, name = 'app'): string {
   const seed = path.join(root, `${name}-seed`);
   execFileSync('git', ['init', '--quiet', '--bare', '-b', 'main', origin]);
   execFileSync('git', ['init', '--quiet', '-b', 'main', seed]);
-  writeFileSync(path.join(seed, 'README.md'), '# app\n');
+  // The content names the repository: two origins made within one second must not share a commit.
+  writeFileSync(path.join(seed, 'README.md'), `# ${name}\n`);
   sh(seed, 'add', '.');
   sh(seed, 'commit', '--quiet', '-m', 'initial');
   sh(seed, 'push', '--quiet', origin, 'main');
