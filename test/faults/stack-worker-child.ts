@@ -7,6 +7,10 @@ import { quietLogger } from './helpers';
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.KAI_FAULT_CONFIG!) as KaiConfig;
+  // The emulators' credentials come from KAI_FAULT_CONFIG; a token in the developer's own
+  // environment would take precedence and point the worker at real Linear or GitHub. Engines
+  // never see either way: the engine-environment tests keep stand-in secrets in the worker's
+  // environment and check that none reaches the engine.
   const env = { ...process.env };
   delete env.LINEAR_OAUTH_TOKEN;
   delete env.GITHUB_TOKEN;
